@@ -1,0 +1,103 @@
+#pragma once
+// The seam between the algorithm and the hardware. A Backend keeps its share of the frames
+// (magnitudes, mask, exit waves) resident and runs the frame-wise work; the Reconstructor owns
+// the loop, the object and the probe, and the reductions across ranks. No device type appears
+// here: a CUDA backend keeps its buffers behind this interface.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/Complex.hpp"
+
+namespace ptyx {
+
+/// Top-left corner of frame j's probe window in the object array, whole pixels.
+struct FrameWindow {
+  std::int32_t row = 0;
+  std::int32_t col = 0;
+  bool operator==(const FrameWindow&) const = default;
+};
+
+/// The frames a backend is given to keep resident.
+struct FrameSet {
+  std::size_t frameSize = 0;                 ///< M: frames are M x M
+  std::size_t objectRows = 0;                ///< object array the windows index into
+  std::size_t objectCols = 0;
+  std::span<const float> magnitudes;         ///< n x M x M, centred as on the detector
+  std::span<const std::uint8_t> mask;        ///< M x M, non-zero = bad pixel; may be empty
+  std::span<const FrameWindow> windows;      ///< n windows
+};
+
+/// Object and probe as the frame-wise kernels read them (host memory, row-major).
+struct ModelView {
+  std::span<const cfloat> object;
+  std::span<const cfloat> probe;
+};
+
+/// One relaxed step of the projection family (DESIGN.md §1) in a single form:
+///   z = pi_a(p phi + q psi),   psi <- a psi + b w + c z
+/// with phi = P O from `model` and w = P' O' from `updateModel`. For every algorithm except the
+/// general difference map the two models are the same.
+struct RelaxedStep {
+  float p = 1.0F;
+  float q = 0.0F;
+  float a = 0.0F;
+  float b = 0.0F;
+  float c = 1.0F;
+};
+
+/// Partial sums of one step over the resident frames; the Reconstructor all-reduces them.
+struct StepSums {
+  double fourierResidual = 0.0;  ///< sum over unmasked pixels of (|F z_in| - a)^2
+  double magnitudeNorm = 0.0;    ///< sum over unmasked pixels of a^2
+  double overlapResidual = 0.0;  ///< sum |psi - phi|^2 (before the update)
+  double exitWaveNorm = 0.0;     ///< sum |psi|^2 (before the update)
+};
+
+/// Which resident wave stack an overlap sum reads.
+enum class Waves { Exit, Auxiliary };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+
+  /// Copies the frames in (replacing any previous set) and plans the FFTs for them.
+  virtual void load(const FrameSet& frames) = 0;
+  [[nodiscard]] virtual std::size_t frameCount() const = 0;
+
+  /// psi_j = P(r - r_j) O(r) for every resident frame.
+  virtual void formExitWaves(const ModelView& model) = 0;
+  /// All resident exit waves, n x M x M (checkpoints, tests).
+  virtual void readExitWaves(std::span<cfloat> out) const = 0;
+  virtual void writeExitWaves(std::span<const cfloat> in) = 0;
+
+  /// num_O += sum_j P*(r - r_j) w_j(r), den_O += sum_j |P(r - r_j)|^2 over resident frames.
+  /// Each pixel sums its frames in frame order, so the result does not depend on threading.
+  virtual void accumulateObject(Waves waves, std::span<const cfloat> probe,
+                                std::span<cfloat> numerator, std::span<float> denominator) = 0;
+  /// num_P += sum_j O*(r + r_j) w_j(r), den_P += sum_j |O(r + r_j)|^2.
+  virtual void accumulateProbe(Waves waves, std::span<const cfloat> object,
+                               std::span<cfloat> numerator, std::span<float> denominator) = 0;
+
+  /// One relaxed step over all resident frames (see RelaxedStep).
+  virtual StepSums relaxedStep(const RelaxedStep& step, const ModelView& model,
+                               const ModelView& updateModel) = 0;
+
+  /// Auxiliary waves T = (1 + gamma_a) pi_a(psi) - gamma_a psi, for the general difference map.
+  virtual void reflectModulus(float gammaA) = 0;
+
+  /// Bytes this backend holds for the resident frames (frames, waves, FFT scratch).
+  [[nodiscard]] virtual std::size_t residentBytes() const = 0;
+};
+
+struct BackendOptions {
+  int threads = 0;  ///< 0 = all cores
+};
+
+/// "cpu" (always built). Throws Error for an unknown or unavailable backend.
+std::unique_ptr<Backend> makeBackend(const std::string& name, const BackendOptions& options);
+
+}  // namespace ptyx

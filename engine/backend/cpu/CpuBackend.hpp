@@ -1,0 +1,53 @@
+#pragma once
+// The CPU backend: FFTW single precision, OpenMP threads. Each thread takes whole frames and
+// runs the fused per-frame pipeline (form the wave, FFT, modulus projection, inverse FFT,
+// update) while the frame is in cache, with single-frame plans made once per run and executed
+// concurrently (FFTW's new-array execute is thread-safe). Overlap sums are gathered per object
+// row (or probe row) in frame order, so results do not depend on the thread count.
+#include <memory>
+#include <vector>
+
+#include "backend/Backend.hpp"
+
+namespace ptyx {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const BackendOptions& options);
+  ~CpuBackend() override;
+  CpuBackend(const CpuBackend&) = delete;
+  CpuBackend& operator=(const CpuBackend&) = delete;
+
+  [[nodiscard]] std::string name() const override { return "cpu"; }
+  void load(const FrameSet& frames) override;
+  [[nodiscard]] std::size_t frameCount() const override { return count_; }
+  void formExitWaves(const ModelView& model) override;
+  void readExitWaves(std::span<cfloat> out) const override;
+  void writeExitWaves(std::span<const cfloat> in) override;
+  void accumulateObject(Waves waves, std::span<const cfloat> probe, std::span<cfloat> numerator,
+                        std::span<float> denominator) override;
+  void accumulateProbe(Waves waves, std::span<const cfloat> object, std::span<cfloat> numerator,
+                       std::span<float> denominator) override;
+  StepSums relaxedStep(const RelaxedStep& step, const ModelView& model,
+                       const ModelView& updateModel) override;
+  void reflectModulus(float gammaA) override;
+  [[nodiscard]] std::size_t residentBytes() const override;
+
+  [[nodiscard]] int threads() const { return threads_; }
+
+ private:
+  struct Buffers;
+  [[nodiscard]] const cfloat* waves(Waves which) const;
+  void checkModel(const ModelView& model) const;
+
+  int threads_;
+  std::size_t frameSize_ = 0;  // M
+  std::size_t pixels_ = 0;     // M * M
+  std::size_t count_ = 0;
+  std::size_t objectRows_ = 0;
+  std::size_t objectCols_ = 0;
+  std::vector<FrameWindow> windows_;
+  std::unique_ptr<Buffers> buffers_;
+};
+
+}  // namespace ptyx

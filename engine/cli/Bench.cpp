@@ -1,0 +1,225 @@
+// ptyx bench: seconds per iteration and peak memory against the floor set by the bare FFT batch.
+// Each measurement runs in a child process of its own so that its peak RSS is its own.
+#include <fftw3.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <vector>
+
+#include "backend/Backend.hpp"
+#include "cli/Commands.hpp"
+#include "comm/Communicator.hpp"
+#include "core/Error.hpp"
+#include "io/Formats.hpp"
+#include "params/ParameterSchema.hpp"
+#include "recon/MemoryEstimate.hpp"
+#include "recon/Reconstructor.hpp"
+#include "sim/Simulator.hpp"
+
+namespace ptyx::cli {
+namespace {
+
+struct Measurement {
+  double seconds = 0.0;       // per iteration (recon) or per forward+inverse batch (FFT)
+  double peakMiB = 0.0;       // child's peak resident set
+  double arraysMiB = 0.0;     // what the algorithm must hold
+  double firstSeconds = 0.0;  // first iteration (includes set-up effects)
+  bool ok = false;
+};
+
+// Runs `ptyx bench --measure ...` as a fresh process (fork alone would inherit a broken OpenMP
+// thread pool) and reads its one-line answer; the peak RSS comes from wait4().
+Measurement inChild(const std::vector<std::string>& args) {
+  int fds[2];
+  if (pipe(fds) != 0) throw Error("bench: pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) throw Error("bench: fork failed");
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv;
+    std::string self = "/proc/self/exe";
+    argv.push_back(self.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string text;
+  char buffer[256];
+  ssize_t got = 0;
+  while ((got = read(fds[0], buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(got));
+  close(fds[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  Measurement m;
+  std::istringstream in(text);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !(in >> m.seconds >> m.arraysMiB >> m.firstSeconds)) {
+    throw Error("bench: a measurement failed");
+  }
+  m.ok = true;
+  m.peakMiB = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  return m;
+}
+
+Measurement fftBatch(std::size_t frames, std::size_t size, int threads) {
+  fftwf_init_threads();
+  fftwf_plan_with_nthreads(threads);
+  const std::size_t total = frames * size * size;
+  auto* data = fftwf_alloc_complex(total);
+  if (data == nullptr) throw Error("bench: cannot allocate the FFT batch");
+  const int n[2] = {static_cast<int>(size), static_cast<int>(size)};
+  const int dist = static_cast<int>(size * size);
+  fftwf_plan fwd = fftwf_plan_many_dft(2, n, static_cast<int>(frames), data, nullptr, 1, dist, data,
+                                       nullptr, 1, dist, FFTW_FORWARD, FFTW_MEASURE);
+  fftwf_plan inv = fftwf_plan_many_dft(2, n, static_cast<int>(frames), data, nullptr, 1, dist, data,
+                                       nullptr, 1, dist, FFTW_BACKWARD, FFTW_MEASURE);
+  for (std::size_t i = 0; i < total; ++i) {
+    data[i][0] = static_cast<float>(i % 7);
+    data[i][1] = 0.0F;
+  }
+  double best = 1e30;
+  for (int k = 0; k < 5; ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fftwf_execute(fwd);
+    fftwf_execute(inv);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  fftwf_destroy_plan(fwd);
+  fftwf_destroy_plan(inv);
+  fftwf_free(data);
+  Measurement m;
+  m.seconds = best;
+  return m;
+}
+
+Measurement reconstruction(const std::string& file, const ReconParams& params, int warmup) {
+  Scan scan = readScan(file);
+  scan.truth.reset();  // time the algorithm, not the scoring against the truth
+  auto backend = makeBackend("cpu", {params.threads});
+  SerialCommunicator comm;
+  Reconstructor recon(scan, params, *backend, comm);
+  const auto& layout = recon.layout();
+  const MemoryEstimate arrays =
+      estimateMemory(scan.frameCount(), scan.frameSize(), layout.rows, layout.cols,
+                     static_cast<std::size_t>(params.threads), params.algorithm == Algorithm::HIO);
+  scan.magnitudes = {};
+  recon.step(warmup);
+  recon.step(params.iterations);
+  std::vector<double> times;
+  for (std::size_t i = static_cast<std::size_t>(warmup); i < recon.history().size(); ++i) {
+    times.push_back(recon.history()[i].seconds);
+  }
+  std::sort(times.begin(), times.end());
+  Measurement m;
+  m.seconds = times.empty() ? 0.0 : times[times.size() / 2];
+  m.firstSeconds = recon.history().empty() ? 0.0 : recon.history().front().seconds;
+  m.arraysMiB = static_cast<double>(arrays.total()) / (1024.0 * 1024.0);
+  return m;
+}
+
+}  // namespace
+
+Runner addBench(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "bench", "Time iterations and peak memory against the bare FFT batch on this machine");
+  struct Options {
+    std::size_t frames = 1024;
+    std::size_t size = 128;
+    std::vector<int> threads{1, 2};
+    int iterations = 10;
+    std::string algorithm = "dm";
+    std::string measure;  // internal: "fft" or "recon", run by the parent in a fresh process
+    std::string scan;
+  };
+  auto o = std::make_shared<Options>();
+  sub->add_option("--frames", o->frames, "Frames in the simulated scan")->capture_default_str();
+  sub->add_option("--size", o->size, "Frame size M")->capture_default_str();
+  sub->add_option("--threads", o->threads, "Thread counts to measure")->delimiter(',')->capture_default_str();
+  sub->add_option("--iterations", o->iterations, "Timed iterations (after 2 warm-up iterations)")
+      ->capture_default_str();
+  sub->add_option("--algorithm", o->algorithm, "Algorithm to time")
+      ->check(CLI::IsMember({"dm", "raar", "hio", "er"}))
+      ->capture_default_str();
+  sub->add_option("--measure", o->measure)->group("");  // hidden: one measurement per process
+  sub->add_option("--scan", o->scan)->group("");
+
+  return [o] {
+    if (!o->measure.empty()) {
+      const int t = o->threads.empty() ? 1 : o->threads.front();
+      Measurement m;
+      if (o->measure == "fft") {
+        m = fftBatch(o->frames, o->size, t);
+      } else {
+        ReconParams params;
+        setParameter(params, "algorithm", o->algorithm);
+        applyPreset(params, params.algorithm);
+        params.threads = t;
+        params.iterations = o->iterations;
+        params.probeUpdateStart = 0;
+        m = reconstruction(o->scan, params, 2);
+      }
+      std::cout << std::setprecision(9) << m.seconds << ' ' << m.arraysMiB << ' ' << m.firstSeconds << '\n';
+      return 0;
+    }
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("ptyx-bench-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string file = (dir / "scan.cxi").string();
+    SimulationOptions sim;
+    sim.frames = o->frames;
+    sim.frameSize = o->size;
+    sim.seed = 1;
+    std::cout << "ptyx bench: simulating " << o->frames << " frames of " << o->size << "x" << o->size
+              << "..." << std::flush;
+    const Scan scan = simulate(sim);
+    writeScan(scan, file);
+    std::cout << " done\n";
+
+    std::cout << "ptyx " << PTYX_VERSION << ", algorithm " << o->algorithm << ", " << o->iterations
+              << " timed iterations (median), " << sysconf(_SC_NPROCESSORS_ONLN) << " cores\n\n"
+              << "threads  s/iteration  FFT batch s  ratio  peak MiB  arrays MiB  peak/arrays\n";
+    int status = 0;
+    for (int t : o->threads) {
+      try {
+        const std::vector<std::string> common{"bench", "--frames", std::to_string(o->frames), "--size",
+                                              std::to_string(o->size), "--threads", std::to_string(t),
+                                              "--iterations", std::to_string(o->iterations),
+                                              "--algorithm", o->algorithm};
+        auto with = [&](std::vector<std::string> extra) {
+          std::vector<std::string> args = common;
+          args.insert(args.end(), extra.begin(), extra.end());
+          return args;
+        };
+        const Measurement fft = inChild(with({"--measure", "fft"}));
+        const Measurement rec = inChild(with({"--measure", "recon", "--scan", file}));
+        std::cout << std::fixed << std::setw(7) << t << std::setprecision(4) << std::setw(13)
+                  << rec.seconds << std::setw(13) << fft.seconds << std::setprecision(2) << std::setw(7)
+                  << rec.seconds / fft.seconds << std::setprecision(0) << std::setw(10) << rec.peakMiB
+                  << std::setw(12) << rec.arraysMiB << std::setprecision(2) << std::setw(13)
+                  << rec.peakMiB / rec.arraysMiB << "\n";
+      } catch (const std::exception& e) {
+        std::cout << std::setw(7) << t << "  failed: " << e.what() << "\n";
+        status = 1;
+      }
+    }
+    std::cout << "\nratio = seconds per iteration / (forward + inverse FFT of all frames, FFTW MEASURE,\n"
+                 "batched, same threads); peak = the run's peak resident memory, whole process.\n";
+    std::filesystem::remove_all(dir);
+    return status;
+  };
+}
+
+}  // namespace ptyx::cli

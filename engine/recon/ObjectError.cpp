@@ -1,0 +1,163 @@
+#include "recon/ObjectError.hpp"
+
+#include <cmath>
+#include <complex>
+#include <numbers>
+
+#include "math/Fft.hpp"
+
+namespace ptyx {
+namespace {
+
+using Z = std::complex<double>;
+
+struct Peak {
+  double row = 0.0;
+  double col = 0.0;
+};
+
+// Location of the largest |value|, refined by a parabola through the neighbours on each axis,
+// as signed offsets (wrapping indices above N/2 to negative).
+Peak findPeak(const Image<cfloat>& a) {
+  std::size_t best = 0;
+  float bestValue = -1.0F;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const float v = norm2(a.data()[i]);
+    if (v > bestValue) {
+      bestValue = v;
+      best = i;
+    }
+  }
+  const std::size_t rows = a.rows();
+  const std::size_t cols = a.cols();
+  const std::size_t r = best / cols;
+  const std::size_t c = best % cols;
+  auto mag = [&](std::size_t rr, std::size_t cc) {
+    return std::sqrt(static_cast<double>(norm2(a((rr + rows) % rows, (cc + cols) % cols))));
+  };
+  auto refine = [](double minus, double centre, double plus) {
+    const double denom = minus - 2.0 * centre + plus;
+    return denom < 0.0 ? 0.5 * (minus - plus) / denom : 0.0;
+  };
+  Peak p;
+  p.row = static_cast<double>(r) + refine(mag(r + rows - 1, c), mag(r, c), mag(r + 1, c));
+  p.col = static_cast<double>(c) + refine(mag(r, c + cols - 1), mag(r, c), mag(r, c + 1));
+  if (p.row > static_cast<double>(rows) / 2) p.row -= static_cast<double>(rows);
+  if (p.col > static_cast<double>(cols) / 2) p.col -= static_cast<double>(cols);
+  return p;
+}
+
+double signedFrequency(std::size_t k, std::size_t n) {
+  return k < (n + 1) / 2 ? static_cast<double>(k) : static_cast<double>(k) - static_cast<double>(n);
+}
+
+// 1 - |<t, o>|^2 / (||o||^2 ||t||^2): the error after the best complex scale.
+double scaledError(const Image<cfloat>& o, const Image<cfloat>& t, const Image<std::uint8_t>& region) {
+  Z inner{0.0, 0.0};
+  double no = 0.0;
+  double nt = 0.0;
+  for (std::size_t i = 0; i < o.size(); ++i) {
+    if (region.data()[i] == 0) continue;
+    const Z a(o.data()[i].re, o.data()[i].im);
+    const Z b(t.data()[i].re, t.data()[i].im);
+    inner += std::conj(b) * a;
+    no += std::norm(a);
+    nt += std::norm(b);
+  }
+  if (no <= 0.0 || nt <= 0.0) return 1.0;
+  return std::max(0.0, 1.0 - std::norm(inner) / (no * nt));
+}
+
+}  // namespace
+
+ObjectErrorResult objectError(const Image<cfloat>& object, const Position& originPixel,
+                              const GroundTruth& truth, const Image<std::uint8_t>& regionIn) {
+  const std::size_t rows = object.rows();
+  const std::size_t cols = object.cols();
+  const auto dr = static_cast<long>(std::lround(truth.translationOrigin.row - originPixel.row));
+  const auto dc = static_cast<long>(std::lround(truth.translationOrigin.col - originPixel.col));
+
+  // The truth on the reconstruction's grid; pixels it does not cover leave the region.
+  Image<cfloat> t(rows, cols);
+  Image<std::uint8_t> region = regionIn;
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const long tr = static_cast<long>(r) + dr;
+      const long tc = static_cast<long>(c) + dc;
+      if (tr < 0 || tc < 0 || tr >= static_cast<long>(truth.object.rows()) ||
+          tc >= static_cast<long>(truth.object.cols())) {
+        region(r, c) = 0;
+        continue;
+      }
+      t(r, c) = truth.object(static_cast<std::size_t>(tr), static_cast<std::size_t>(tc));
+    }
+  }
+
+  ObjectErrorResult result;
+  result.error = scaledError(object, t, region);
+
+  const Fft2 fft(rows, cols);
+  auto masked = [&](const Image<cfloat>& a) {
+    Image<cfloat> out(rows, cols);
+    for (std::size_t i = 0; i < a.size(); ++i) out.data()[i] = region.data()[i] ? a.data()[i] : cfloat{};
+    return out;
+  };
+
+  // 1. Common shift: peak of the cross-correlation of object and truth.
+  Image<cfloat> fo = masked(object);
+  Image<cfloat> ft = masked(t);
+  fft.forward(fo);
+  fft.forward(ft);
+  Image<cfloat> xc(rows, cols);
+  for (std::size_t i = 0; i < xc.size(); ++i) xc.data()[i] = conjMul(ft.data()[i], fo.data()[i]);
+  fft.inverse(xc);
+  const Peak shift = findPeak(xc);
+
+  Image<cfloat> aligned = object;
+  if (std::abs(shift.row) > 0.02 || std::abs(shift.col) > 0.02) {
+    // O(r + s) by a Fourier phase ramp on the whole object.
+    Image<cfloat> f = object;
+    fft.forward(f);
+    const double twoPi = 2.0 * std::numbers::pi;
+    const double norm = 1.0 / static_cast<double>(rows * cols);
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c < cols; ++c) {
+        const double phase = twoPi * (signedFrequency(r, rows) * shift.row / static_cast<double>(rows) +
+                                      signedFrequency(c, cols) * shift.col / static_cast<double>(cols));
+        const Z v = Z(f(r, c).re, f(r, c).im) * std::polar(norm, phase);
+        f(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
+      }
+    }
+    fft.inverse(f);
+    aligned = f;
+  }
+
+  // 2. Linear phase ramp: peak of the spectrum of O conj(T).
+  Image<cfloat> q(rows, cols);
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    q.data()[i] = region.data()[i] ? conjMul(t.data()[i], aligned.data()[i]) : cfloat{};
+  }
+  fft.forward(q);
+  const Peak ramp = findPeak(q);
+  if (std::abs(ramp.row) > 0.02 || std::abs(ramp.col) > 0.02) {
+    const double twoPi = 2.0 * std::numbers::pi;
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c < cols; ++c) {
+        const double phase = -twoPi * (ramp.row * static_cast<double>(r) / static_cast<double>(rows) +
+                                       ramp.col * static_cast<double>(c) / static_cast<double>(cols));
+        const Z v = Z(aligned(r, c).re, aligned(r, c).im) * std::polar(1.0, phase);
+        aligned(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
+      }
+    }
+  }
+
+  const double registered = scaledError(aligned, t, region);
+  if (registered < result.error) {
+    result.error = registered;
+    result.shiftRows = shift.row;
+    result.shiftCols = shift.col;
+  }
+  return result;
+}
+
+}  // namespace ptyx

@@ -1,0 +1,246 @@
+#include "recon/Reconstructor.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <complex>
+
+#include "core/Error.hpp"
+#include "init/Initialisation.hpp"
+#include "math/Kernels.hpp"
+#include "params/ParameterSchema.hpp"
+#include "recon/ObjectError.hpp"
+
+namespace ptyx {
+namespace {
+
+struct Plan {
+  RelaxedStep step;
+  bool general = false;  // needs pi_o(f_a(psi)): the general difference map and HIO
+  float gammaA = -1.0F;
+};
+
+// Each algorithm as coefficients of the one relaxed step (see RelaxedStep and DESIGN.md §1).
+Plan planFor(const ReconParams& p) {
+  const auto beta = static_cast<float>(p.beta);
+  Plan plan;
+  switch (p.algorithm) {
+    case Algorithm::DM: {
+      const auto go = static_cast<float>(p.gammaO);
+      plan.step = {1.0F + go, -go, 1.0F, -beta, beta};
+      plan.gammaA = static_cast<float>(p.gammaA);
+      plan.general = p.gammaA != -1.0;
+      break;
+    }
+    case Algorithm::HIO:
+      // Elser: HIO is the difference map with gamma_o = -1, gamma_a = 1/beta and -beta.
+      plan.step = {0.0F, 1.0F, 1.0F, beta, -beta};
+      plan.gammaA = 1.0F / beta;
+      plan.general = true;
+      break;
+    case Algorithm::RAAR:
+      plan.step = {2.0F, -1.0F, beta, 1.0F - 2.0F * beta, beta};
+      break;
+    case Algorithm::ER:
+      plan.step = {1.0F, 0.0F, 0.0F, 0.0F, 1.0F};
+      break;
+  }
+  return plan;
+}
+
+std::span<cfloat> asComplex(std::span<float> floats) {
+  return {reinterpret_cast<cfloat*>(floats.data()), floats.size() / 2};  // NOLINT: float pairs
+}
+
+}  // namespace
+
+Reconstructor::Reconstructor(const Scan& scan, const ReconParams& params, Backend& backend,
+                             Communicator& communicator)
+    : scan_(scan), params_(params), backend_(backend), comm_(communicator) {
+  validate(params_);
+  const std::size_t n = scan.frameCount();
+  const std::size_t m = scan.frameSize();
+  if (n == 0) throw InputError(scan.sourcePath, "frames", "the scan has no frames");
+  if (scan.positions.size() != n) {
+    throw InputError(scan.sourcePath, "positions",
+                     std::to_string(scan.positions.size()) + " positions for " + std::to_string(n) +
+                         " frames");
+  }
+  layout_ = layoutFor(scan);
+
+  // This rank's contiguous block of frames; blocks differ by at most one frame.
+  const auto size = static_cast<std::size_t>(comm_.size());
+  const auto rank = static_cast<std::size_t>(comm_.rank());
+  const std::size_t first = rank * n / size;
+  const std::size_t last = (rank + 1) * n / size;
+  const std::size_t pixels = m * m;
+  FrameSet frames;
+  frames.frameSize = m;
+  frames.objectRows = layout_.rows;
+  frames.objectCols = layout_.cols;
+  frames.magnitudes = scan.magnitudes.span().subspan(first * pixels, (last - first) * pixels);
+  frames.mask = scan.mask.span();
+  frames.windows = std::span<const FrameWindow>(layout_.windows).subspan(first, last - first);
+  backend_.load(frames);
+
+  probe_ = initialProbe(params_, scan);
+  object_ = initialObject(params_, layout_.rows, layout_.cols);
+  const std::size_t objectPixels = layout_.rows * layout_.cols;
+  sums_.assign(3 * objectPixels + 3 * pixels, 0.0F);
+  illumination_.assign(objectPixels, 0.0F);
+  backend_.formExitWaves({object_.span(), probe_.span()});
+}
+
+void Reconstructor::addObserver(ReconstructionObserver* observer) { observers_.push_back(observer); }
+
+void Reconstructor::requestParameters(const ReconParams& params) {
+  validate(params);
+  const std::lock_guard lock(requestMutex_);
+  pending_ = params;
+}
+
+void Reconstructor::requestPause(bool paused) { paused_.store(paused); }
+void Reconstructor::requestStop() { stopped_.store(true); }
+
+int Reconstructor::step(int n) {
+  int done = 0;
+  while (done < n && !paused_.load() && !stopped_.load()) {
+    iterate();
+    ++done;
+  }
+  return done;
+}
+
+int Reconstructor::run() { return step(std::max(0, params_.iterations - iteration_)); }
+
+void Reconstructor::overlapProjection(Waves waves, bool updateProbe) {
+  const std::size_t objectPixels = object_.size();
+  const std::size_t probePixels = probe_.size();
+  std::span<float> all(sums_);
+  auto numO = asComplex(all.subspan(0, 2 * objectPixels));
+  auto denO = all.subspan(2 * objectPixels, objectPixels);
+  auto numP = asComplex(all.subspan(3 * objectPixels, 2 * probePixels));
+  auto denP = all.subspan(3 * objectPixels + 2 * probePixels, probePixels);
+
+  for (int k = 0; k < params_.overlapInner; ++k) {
+    std::fill(sums_.begin(), sums_.end(), 0.0F);
+    backend_.accumulateObject(waves, probe_.span(), numO, denO);
+    comm_.allReduceSum(all.subspan(0, 3 * objectPixels));
+    const float maxO = *std::max_element(denO.begin(), denO.end());
+    const auto epsO = static_cast<float>(params_.objectRegularisation) * maxO + 1e-30F;
+    for (std::size_t i = 0; i < objectPixels; ++i) {
+      object_.data()[i] = kernels::regularisedDivide(numO[i], denO[i], epsO);
+    }
+    if (updateProbe) {
+      backend_.accumulateProbe(waves, object_.span(), numP, denP);
+      comm_.allReduceSum(all.subspan(3 * objectPixels));
+      const float maxP = *std::max_element(denP.begin(), denP.end());
+      const auto epsP = static_cast<float>(params_.probeRegularisation) * maxP + 1e-30F;
+      for (std::size_t i = 0; i < probePixels; ++i) {
+        probe_.data()[i] = kernels::regularisedDivide(numP[i], denP[i], epsP);
+      }
+    }
+  }
+  std::copy(denO.begin(), denO.end(), illumination_.begin());
+}
+
+void Reconstructor::iterate() {
+  const auto start = std::chrono::steady_clock::now();
+  bool changed = false;
+  {
+    const std::lock_guard lock(requestMutex_);
+    if (pending_) {
+      changed = !(*pending_ == params_);
+      params_ = *pending_;
+      pending_.reset();
+    }
+  }
+
+  const Plan plan = planFor(params_);
+  const bool updateProbe = iteration_ >= params_.probeUpdateStart;
+  StepSums local;
+  if (plan.general) {
+    // z = pi_a(f_o(psi)) needs phi = pi_o(psi) unless gamma_o = -1 (then f_o(psi) = psi);
+    // w = pi_o(f_a(psi)) is a second overlap projection, of the reflected waves.
+    if (plan.step.p != 0.0F) overlapProjection(Waves::Exit, updateProbe);
+    const Image<cfloat> phiObject = object_;
+    const Image<cfloat> phiProbe = probe_;
+    backend_.reflectModulus(plan.gammaA);
+    overlapProjection(Waves::Auxiliary, updateProbe);
+    local = backend_.relaxedStep(plan.step, {phiObject.span(), phiProbe.span()},
+                                 {object_.span(), probe_.span()});
+  } else {
+    overlapProjection(Waves::Exit, updateProbe);
+    const ModelView model{object_.span(), probe_.span()};
+    local = backend_.relaxedStep(plan.step, model, model);
+  }
+  std::array<double, 4> sums{local.fourierResidual, local.magnitudeNorm, local.overlapResidual,
+                             local.exitWaveNorm};
+  comm_.allReduceSum(std::span<double>(sums));
+
+  ++iteration_;
+  IterationMetrics metrics;
+  metrics.iteration = iteration_;
+  metrics.fourierError = sums[1] > 0.0 ? sums[0] / sums[1] : 0.0;
+  metrics.overlapError = sums[3] > 0.0 ? sums[2] / sums[3] : 0.0;
+  metrics.parametersChanged = changed;
+  if (scan_.truth) {
+    metrics.objectError = objectError(object_, layout_.originPixel, *scan_.truth, wellIlluminated()).error;
+  }
+  metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  history_.push_back(metrics);
+  notify(metrics);
+}
+
+void Reconstructor::notify(const IterationMetrics& metrics) {
+  for (auto* o : observers_) o->onIteration(metrics);
+  const auto now = std::chrono::steady_clock::now();
+  const bool last = iteration_ >= params_.iterations;
+  if (observers_.empty() ||
+      (!last && std::chrono::duration<double>(now - lastSnapshot_).count() < params_.snapshotInterval_s)) {
+    return;
+  }
+  lastSnapshot_ = now;
+  const Snapshot snapshot{iteration_, object_, probe_, metrics};
+  for (auto* o : observers_) o->onSnapshot(snapshot);
+}
+
+Image<std::uint8_t> Reconstructor::wellIlluminated() const {
+  Image<std::uint8_t> region(layout_.rows, layout_.cols);
+  const float maxIllumination = *std::max_element(illumination_.begin(), illumination_.end());
+  const float threshold = kWellIlluminated * maxIllumination;
+  for (std::size_t i = 0; i < region.size(); ++i) {
+    region.data()[i] = maxIllumination > 0.0F && illumination_[i] >= threshold ? 1 : 0;
+  }
+  return region;
+}
+
+Reconstruction Reconstructor::result() const {
+  Reconstruction r;
+  r.object = object_;
+  r.probe = probe_;
+  // Far-field data cannot fix the global phase: put the object's mean phase at zero where it is
+  // well lit, and give the probe the opposite phase so that P O is unchanged.
+  const auto region = wellIlluminated();
+  std::complex<double> sum{0.0, 0.0};
+  for (std::size_t i = 0; i < object_.size(); ++i) {
+    if (region.data()[i] != 0) sum += std::complex<double>(object_.data()[i].re, object_.data()[i].im);
+  }
+  if (std::abs(sum) > 0.0) {
+    const std::complex<double> u = std::conj(sum) / std::abs(sum);
+    const cfloat rotate{static_cast<float>(u.real()), static_cast<float>(u.imag())};
+    for (auto& v : r.object.span()) v = v * rotate;
+    for (auto& v : r.probe.span()) v = v * conj(rotate);
+  }
+  const auto& g = scan_.geometry;
+  if (g.wavelength_m > 0.0 && g.pixelSizeX_m > 0.0) {
+    r.objectPixelSize_m = objectPixelSize(g, probe_.rows(), g.pixelSizeX_m);
+  }
+  r.positions = scan_.positions;
+  r.originPixel = layout_.originPixel;
+  r.history = history_;
+  r.parametersJson = toJson(params_);
+  return r;
+}
+
+}  // namespace ptyx

@@ -1,0 +1,95 @@
+#pragma once
+// The iteration loop (DESIGN.md §1). The Reconstructor owns object and probe, runs the
+// projections through a Backend and sums across ranks through a Communicator. step(n) returns
+// control after n iterations; parameter changes, pause and stop requested from another thread
+// are applied between iterations. Observers receive metrics every iteration and, at a throttled
+// rate, snapshots of object and probe.
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "backend/Backend.hpp"
+#include "comm/Communicator.hpp"
+#include "core/Reconstruction.hpp"
+#include "core/Scan.hpp"
+#include "params/Parameters.hpp"
+#include "recon/Layout.hpp"
+
+namespace ptyx {
+
+struct Snapshot {
+  int iteration = 0;
+  Image<cfloat> object;
+  Image<cfloat> probe;
+  IterationMetrics metrics;
+};
+
+class ReconstructionObserver {
+ public:
+  virtual ~ReconstructionObserver() = default;
+  virtual void onIteration(const IterationMetrics& /*metrics*/) {}
+  virtual void onSnapshot(const Snapshot& /*snapshot*/) {}
+};
+
+class Reconstructor {
+ public:
+  /// Lays out the object, hands this rank's share of the frames to `backend`, and initialises
+  /// probe and object from `params`. Throws InputError on inconsistent input. The scan must
+  /// outlive the Reconstructor, but its frames are copied: the caller may release them.
+  Reconstructor(const Scan& scan, const ReconParams& params, Backend& backend,
+                Communicator& communicator);
+
+  void addObserver(ReconstructionObserver* observer);  ///< not owned; must outlive the runs
+
+  /// Runs up to n iterations; returns how many ran (fewer when paused or stopped).
+  int step(int n);
+  /// Runs until params.iterations iterations are complete, or a stop.
+  int run();
+
+  // Thread-safe requests, applied between iterations.
+  void requestParameters(const ReconParams& params);
+  void requestPause(bool paused);
+  void requestStop();
+  [[nodiscard]] bool paused() const { return paused_.load(); }
+  [[nodiscard]] bool stopped() const { return stopped_.load(); }
+
+  [[nodiscard]] int iteration() const { return iteration_; }
+  [[nodiscard]] const ReconParams& parameters() const { return params_; }
+  [[nodiscard]] const Image<cfloat>& object() const { return object_; }
+  [[nodiscard]] const Image<cfloat>& probe() const { return probe_; }
+  [[nodiscard]] const ObjectLayout& layout() const { return layout_; }
+  [[nodiscard]] const std::vector<IterationMetrics>& history() const { return history_; }
+  /// Object and probe with the global phase removed (object mean phase zero where well lit),
+  /// positions, history and parameters; provenance is the caller's to fill.
+  [[nodiscard]] Reconstruction result() const;
+  /// Pixels lit at least kWellIlluminated of the maximum in the last overlap projection.
+  [[nodiscard]] Image<std::uint8_t> wellIlluminated() const;
+
+ private:
+  void iterate();
+  void overlapProjection(Waves waves, bool updateProbe);
+  void notify(const IterationMetrics& metrics);
+
+  const Scan& scan_;
+  ReconParams params_;
+  Backend& backend_;
+  Communicator& comm_;
+  ObjectLayout layout_;
+  Image<cfloat> object_;
+  Image<cfloat> probe_;
+  std::vector<float> sums_;  // [num_O (complex), den_O, num_P (complex), den_P]: one all-reduce
+  std::vector<float> illumination_;
+  std::vector<IterationMetrics> history_;
+  std::vector<ReconstructionObserver*> observers_;
+  int iteration_ = 0;
+  std::chrono::steady_clock::time_point lastSnapshot_{};
+
+  std::mutex requestMutex_;
+  std::optional<ReconParams> pending_;
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace ptyx

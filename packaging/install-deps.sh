@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Ptyx builds and tests with. Idempotent: packages already
+# present are skipped, so a second run costs one dpkg query. Run as root (or with sudo).
+#
+#   packaging/install-deps.sh            # engine + CLI + tests
+#   PTYX_DEPS_EXTRA="..." packaging/install-deps.sh   # additional packages
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache
+  libhdf5-dev hdf5-tools
+  libfftw3-dev
+  libeigen3-dev
+  libcli11-dev nlohmann-json3-dev
+  libpng-dev zlib1g-dev
+  libgtest-dev
+)
+# shellcheck disable=SC2206
+packages+=(${PTYX_DEPS_EXTRA:-})
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
