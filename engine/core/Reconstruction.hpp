@@ -36,6 +36,7 @@ struct Reconstruction {
   double objectPixelSize_m = 0.0;
   std::vector<Position> positions;   ///< as in the scan (object pixels from the origin)
   Position originPixel;              ///< object-array pixel under the probe centre at translation 0
+  Image<std::uint8_t> illuminated;   ///< object pixels lit well enough to trust (may be empty)
   std::vector<IterationMetrics> history;
   std::string parametersJson;        ///< toJson(ReconParams) of the final parameters
   Provenance provenance;

@@ -15,6 +15,12 @@ inline constexpr Rgb kInk{34, 34, 34};          ///< text and frames: near-black
 inline constexpr Rgb kGrid{228, 228, 228};
 inline constexpr Rgb kMutedInk{110, 110, 110};
 
+/// A colour washed towards white: pixels outside the region of interest stay visible but recede.
+inline Rgb fade(Rgb c) {
+  const auto wash = [](std::uint8_t v) { return static_cast<std::uint8_t>(v / 3 + 170); };
+  return {wash(c.r), wash(c.g), wash(c.b)};
+}
+
 enum class Align { Left, Centre, Right };
 
 class Canvas {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,12 +41,19 @@ double quantile(std::vector<float>& values, double q) {
 // Amplitude range: the 0.1st to 99.9th percentile, not min..max, so that a few hot or dead pixels
 // (a common sight at the badly illuminated edge of a reconstruction) cannot wash the picture
 // out; at most one pixel in a thousand saturates at either end of the map.
-Mapping amplitudeMapping(const Image<float>& values) {
+std::vector<float> finiteValues(const Image<float>& values, const Image<std::uint8_t>* region) {
   std::vector<float> finite;
   finite.reserve(values.size());
-  for (float v : values.span()) {
-    if (std::isfinite(v)) finite.push_back(v);
+  const bool useRegion = region != nullptr && region->size() == values.size();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const float v = values.data()[i];
+    if (std::isfinite(v) && (!useRegion || region->data()[i] != 0)) finite.push_back(v);
   }
+  return finite;
+}
+
+Mapping amplitudeMapping(const Image<float>& values, const Image<std::uint8_t>* region) {
+  std::vector<float> finite = finiteValues(values, region);
   Mapping m;
   if (!finite.empty()) {
     m.lo = quantile(finite, 0.001);
@@ -56,6 +64,21 @@ Mapping amplitudeMapping(const Image<float>& values) {
     m.lo -= pad;
     m.hi += pad;
   }
+  m.ticks = {{0.0, render::formatNumber(m.lo)},
+             {0.5, render::formatNumber(0.5 * (m.lo + m.hi))},
+             {1.0, render::formatNumber(m.hi)}};
+  return m;
+}
+
+// A weak phase object spans a small part of -pi..pi: fit the range to the region's phases
+// (0.5th..99.5th percentile) when they span less than about pi.
+std::optional<Mapping> fittedPhaseMapping(const Image<float>& values, const Image<std::uint8_t>* region) {
+  std::vector<float> finite = finiteValues(values, region);
+  if (finite.size() < 2) return std::nullopt;
+  Mapping m;
+  m.lo = quantile(finite, 0.005);
+  m.hi = quantile(finite, 0.995);
+  if (!(m.hi > m.lo) || m.hi - m.lo > 0.9 * kPi) return std::nullopt;
   m.ticks = {{0.0, render::formatNumber(m.lo)},
              {0.5, render::formatNumber(0.5 * (m.lo + m.hi))},
              {1.0, render::formatNumber(m.hi)}};
@@ -104,7 +127,15 @@ Image<Rgb> renderComplex(const Image<cfloat>& image, const ImageRenderOptions& o
       out[i] = phase ? std::atan2(in[i].im, in[i].re) : std::sqrt(norm2(in[i]));
     }
   }
-  const Mapping mapping = phase ? phaseMapping() : amplitudeMapping(values);
+  Mapping mapping = phase ? phaseMapping() : amplitudeMapping(values, options.region);
+  Colormap map = options.colormap;
+  if (phase && options.fitPhaseRange) {
+    if (auto fitted = fittedPhaseMapping(values, options.region)) {
+      mapping = *fitted;
+      map = Colormap::Sequential;  // a partial range is not cyclic
+    }
+  }
+  const bool faded = options.region != nullptr && options.region->size() == image.size();
 
   const int scale = options.scale > 0 ? options.scale : autoScale(rows, cols);
   const int imgW = static_cast<int>(cols) * scale;
@@ -141,7 +172,8 @@ Image<Rgb> renderComplex(const Image<cfloat>& image, const ImageRenderOptions& o
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) {
       const float v = values(r, c);
-      const Rgb px = std::isfinite(v) ? colour(options.colormap, (v - mapping.lo) / span) : kMissing;
+      Rgb px = std::isfinite(v) ? colour(map, (v - mapping.lo) / span) : kMissing;
+      if (faded && (*options.region)(r, c) == 0) px = render::fade(px);
       canvas.fillRect(imgX + static_cast<int>(c) * scale, imgY + static_cast<int>(r) * scale, scale,
                       scale, px);
     }
@@ -152,7 +184,7 @@ Image<Rgb> renderComplex(const Image<cfloat>& image, const ImageRenderOptions& o
   // Colour bar: bottom row is the low end, top row the high end, both exactly.
   for (int y = 0; y < imgH; ++y) {
     const double t = imgH > 1 ? 1.0 - static_cast<double>(y) / (imgH - 1) : 0.5;
-    canvas.hline(barX, barX + barW - 1, imgY + y, colour(options.colormap, t));
+    canvas.hline(barX, barX + barW - 1, imgY + y, colour(map, t));
   }
   canvas.frameRect(barX, imgY, barW, imgH, render::kInk);
   for (const Tick& tick : mapping.ticks) {

@@ -29,9 +29,16 @@ struct ImageRenderOptions {
   ComplexPart part = ComplexPart::Amplitude;
   Colormap colormap = Colormap::Sequential;  ///< Phase defaults to Cyclic in renderResultPngs
   int scale = 0;  ///< integer magnification; 0 = choose so the image is at least ~256 px
+  /// Pixels that set the colour range (non-zero = count); the others are drawn faded. Optional:
+  /// the badly lit rim of a reconstruction would otherwise set the range.
+  const Image<std::uint8_t>* region = nullptr;
+  /// Phase: show [low, high] of the region with the Sequential map when the phase spans less
+  /// than about pi there (weak phase objects), instead of the full cyclic -pi..pi.
+  bool fitPhaseRange = false;
 };
 
-/// The image colour-mapped (amplitude: min..max; phase: -pi..pi), a colour bar with its range
+/// The image colour-mapped (amplitude: 0.1st..99.9th percentile; phase: -pi..pi unless fitted),
+/// a colour bar with its range
 /// labelled, and the title above.
 Image<Rgb> renderComplex(const Image<cfloat>& image, const ImageRenderOptions& options);
 
