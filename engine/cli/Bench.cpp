@@ -27,12 +27,75 @@
 namespace ptyx::cli {
 namespace {
 
+// Mean seconds per timed iteration in each kind of backend call; the rest of an iteration is
+// the Reconstructor's own work (object and probe division, maxima, copies).
+struct Phases {
+  double overlapSums = 0.0;  // accumulateObject + accumulateProbe
+  double relaxedStep = 0.0;  // form, FFT, modulus projection, inverse FFT, update
+  double reflection = 0.0;   // reflectModulus (general difference map and HIO only)
+};
+
 struct Measurement {
   double seconds = 0.0;       // per iteration (recon) or per forward+inverse batch (FFT)
   double peakMiB = 0.0;       // child's peak resident set
   double arraysMiB = 0.0;     // what the algorithm must hold
   double firstSeconds = 0.0;  // first iteration (includes set-up effects)
+  double meanSeconds = 0.0;   // mean of the timed iterations, what the phases add up to
+  Phases phases;
   bool ok = false;
+};
+
+// Forwards every call to the real backend and adds up the wall time of the frame-wise phases.
+class TimedBackend final : public Backend {
+ public:
+  explicit TimedBackend(Backend& inner) : inner_(inner) {}
+  [[nodiscard]] std::string name() const override { return inner_.name(); }
+  void load(const FrameSet& frames) override { inner_.load(frames); }
+  [[nodiscard]] std::size_t frameCount() const override { return inner_.frameCount(); }
+  void formExitWaves(const ModelView& model) override { inner_.formExitWaves(model); }
+  void readExitWaves(std::span<cfloat> out) const override { inner_.readExitWaves(out); }
+  void writeExitWaves(std::span<const cfloat> in) override { inner_.writeExitWaves(in); }
+  void accumulateObject(Waves waves, std::span<const cfloat> probe, std::span<cfloat> numerator,
+                        std::span<float> denominator) override {
+    const Clock clock(totals_.overlapSums);
+    inner_.accumulateObject(waves, probe, numerator, denominator);
+  }
+  void accumulateProbe(Waves waves, std::span<const cfloat> object, std::span<cfloat> numerator,
+                       std::span<float> denominator) override {
+    const Clock clock(totals_.overlapSums);
+    inner_.accumulateProbe(waves, object, numerator, denominator);
+  }
+  StepSums relaxedStep(const RelaxedStep& step, const ModelView& model,
+                       const ModelView& updateModel) override {
+    const Clock clock(totals_.relaxedStep);
+    return inner_.relaxedStep(step, model, updateModel);
+  }
+  void reflectModulus(float gammaA) override {
+    const Clock clock(totals_.reflection);
+    inner_.reflectModulus(gammaA);
+  }
+  [[nodiscard]] std::size_t residentBytes() const override { return inner_.residentBytes(); }
+
+  void reset() { totals_ = {}; }
+  [[nodiscard]] const Phases& totals() const { return totals_; }
+
+ private:
+  class Clock {
+   public:
+    explicit Clock(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+    ~Clock() {
+      total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    }
+    Clock(const Clock&) = delete;
+    Clock& operator=(const Clock&) = delete;
+
+   private:
+    double& total_;
+    std::chrono::steady_clock::time_point start_;
+  };
+
+  Backend& inner_;
+  Phases totals_;
 };
 
 // Runs `ptyx bench --measure ...` as a fresh process (fork alone would inherit a broken OpenMP
@@ -66,7 +129,9 @@ Measurement inChild(const std::vector<std::string>& args) {
   wait4(pid, &status, 0, &usage);
   Measurement m;
   std::istringstream in(text);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !(in >> m.seconds >> m.arraysMiB >> m.firstSeconds)) {
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      !(in >> m.seconds >> m.arraysMiB >> m.firstSeconds >> m.meanSeconds >> m.phases.overlapSums >>
+        m.phases.relaxedStep >> m.phases.reflection)) {
     throw Error("bench: a measurement failed");
   }
   m.ok = true;
@@ -108,22 +173,32 @@ Measurement fftBatch(std::size_t frames, std::size_t size, int threads) {
 Measurement reconstruction(const std::string& file, const ReconParams& params, int warmup) {
   Scan scan = readScan(file);
   scan.truth.reset();  // time the algorithm, not the scoring against the truth
-  auto backend = makeBackend("cpu", {params.threads});
+  auto cpu = makeBackend("cpu", {params.threads});
+  TimedBackend backend(*cpu);
   SerialCommunicator comm;
-  Reconstructor recon(scan, params, *backend, comm);
+  Reconstructor recon(scan, params, backend, comm);
   const auto& layout = recon.layout();
   const MemoryEstimate arrays =
       estimateMemory(scan.frameCount(), scan.frameSize(), layout.rows, layout.cols,
                      static_cast<std::size_t>(params.threads), params.algorithm == Algorithm::HIO);
   scan.magnitudes = {};
   recon.step(warmup);
+  backend.reset();
   recon.step(params.iterations);
   std::vector<double> times;
   for (std::size_t i = static_cast<std::size_t>(warmup); i < recon.history().size(); ++i) {
     times.push_back(recon.history()[i].seconds);
   }
-  std::sort(times.begin(), times.end());
   Measurement m;
+  if (!times.empty()) {
+    const auto count = static_cast<double>(times.size());
+    for (double t : times) m.meanSeconds += t / count;
+    m.phases = backend.totals();
+    m.phases.overlapSums /= count;
+    m.phases.relaxedStep /= count;
+    m.phases.reflection /= count;
+  }
+  std::sort(times.begin(), times.end());
   m.seconds = times.empty() ? 0.0 : times[times.size() / 2];
   m.firstSeconds = recon.history().empty() ? 0.0 : recon.history().front().seconds;
   m.arraysMiB = static_cast<double>(arrays.total()) / (1024.0 * 1024.0);
@@ -171,7 +246,9 @@ Runner addBench(CLI::App& app) {
         params.probeUpdateStart = 0;
         m = reconstruction(o->scan, params, 2);
       }
-      std::cout << std::setprecision(9) << m.seconds << ' ' << m.arraysMiB << ' ' << m.firstSeconds << '\n';
+      std::cout << std::setprecision(9) << m.seconds << ' ' << m.arraysMiB << ' ' << m.firstSeconds
+                << ' ' << m.meanSeconds << ' ' << m.phases.overlapSums << ' '
+                << m.phases.relaxedStep << ' ' << m.phases.reflection << '\n';
       return 0;
     }
     const auto dir = std::filesystem::temp_directory_path() /
@@ -192,6 +269,7 @@ Runner addBench(CLI::App& app) {
               << " timed iterations (median), " << sysconf(_SC_NPROCESSORS_ONLN) << " cores\n\n"
               << "threads  s/iteration  FFT batch s  ratio  peak MiB  arrays MiB  peak/arrays\n";
     int status = 0;
+    std::ostringstream phases;  // printed under the table
     for (int t : o->threads) {
       try {
         const std::vector<std::string> common{"bench", "--frames", std::to_string(o->frames), "--size",
@@ -210,6 +288,14 @@ Runner addBench(CLI::App& app) {
                   << rec.seconds / fft.seconds << std::setprecision(0) << std::setw(10) << rec.peakMiB
                   << std::setw(12) << rec.arraysMiB << std::setprecision(2) << std::setw(13)
                   << rec.peakMiB / rec.arraysMiB << "\n";
+        const Phases& p = rec.phases;
+        const double rest = rec.meanSeconds - p.overlapSums - p.relaxedStep - p.reflection;
+        phases << std::fixed << std::setprecision(4) << "phases, " << t
+               << (t == 1 ? " thread" : " threads") << " (mean s/iteration " << rec.meanSeconds
+               << "): overlap sums " << p.overlapSums << ", relaxed step " << p.relaxedStep
+               << " (bare FFT batch " << fft.seconds << ")";
+        if (p.reflection > 0.0) phases << ", modulus reflection " << p.reflection;
+        phases << ", reconstructor " << rest << "\n";
       } catch (const std::exception& e) {
         std::cout << std::setw(7) << t << "  failed: " << e.what() << "\n";
         status = 1;
@@ -217,6 +303,7 @@ Runner addBench(CLI::App& app) {
     }
     std::cout << "\nratio = seconds per iteration / (forward + inverse FFT of all frames, FFTW MEASURE,\n"
                  "batched, same threads); peak = the run's peak resident memory, whole process.\n";
+    if (!phases.str().empty()) std::cout << "\n" << phases.str();
     std::filesystem::remove_all(dir);
     return status;
   };

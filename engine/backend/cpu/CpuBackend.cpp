@@ -1,3 +1,5 @@
+// The per-pixel loops rely on -fno-math-errno -fno-trapping-math (engine/CMakeLists.txt): with
+// GCC's default trapping math the selects of the modulus projection stay scalar.
 #include "backend/cpu/CpuBackend.hpp"
 
 #include <fftw3.h>
@@ -9,6 +11,21 @@
 #include "core/Error.hpp"
 #include "math/Fft.hpp"
 #include "math/Kernels.hpp"
+
+// The per-pixel loops are compiled twice, for x86-64-v3 (AVX2, FMA) and for the baseline, and the
+// loader picks one per machine when the program starts: the binary runs anywhere, and on a given
+// machine always takes the same path (so runs stay bit-identical). The clones may differ from
+// each other in the last bits (FMA contraction, vector width of the row reductions). OpenMP's
+// outlined regions do not inherit target attributes, so these functions are called from inside
+// the parallel loops, one call per frame or per row block.
+// Define PTYX_CPU_CLONES empty to build the baseline path only (e.g. to test it on an AVX2 host).
+#if !defined(PTYX_CPU_CLONES)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define PTYX_CPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define PTYX_CPU_CLONES
+#endif
+#endif
 
 namespace ptyx {
 namespace {
@@ -40,6 +57,178 @@ void ifftshiftInto(const float* in, float* out, std::size_t m) {
   }
 }
 
+// Object rows (or probe rows) gathered together by one task of the overlap sums: the rows of a
+// block are contiguous in each exit wave (8 KiB for 128-pixel rows) and read as one stream.
+// Not tuned (see docs/PERFORMANCE.md): the shared bench machine was too noisy to rank 4, 8, 16.
+constexpr std::size_t kObjectRowBlock = 8;
+constexpr std::size_t kProbeRowBlock = 8;
+
+// A frame's exit wave and magnitudes stream from memory once per pass, and one core alone does
+// not keep enough misses in flight to reach the memory bandwidth: the loops ask for the next
+// frame's data ahead (into L2) while the current one computes.
+constexpr std::size_t kCacheLine = 64;
+inline void prefetchBytes(const void* p, std::size_t bytes) {
+  const auto* c = static_cast<const char*>(p);
+  for (std::size_t i = 0; i < bytes; i += kCacheLine) __builtin_prefetch(c + i, 0, 2);
+}
+
+// Overlap sums: how many frames ahead the gathers ask for their rows.
+constexpr std::size_t kGatherLookahead = 2;
+
+// ---- per-frame and per-row loops (see PTYX_CPU_CLONES) -------------------------------------
+
+// psi = P O over one frame's window.
+PTYX_CPU_CLONES void formModelWave(const cfloat* __restrict probe, const cfloat* __restrict object,
+                                   std::size_t objectCols, cfloat* __restrict psi, std::size_t m) {
+  for (std::size_t r = 0; r < m; ++r) {
+    const cfloat* __restrict o = object + r * objectCols;
+    const cfloat* __restrict p = probe + r * m;
+    cfloat* __restrict out = psi + r * m;
+#pragma omp simd
+    for (std::size_t c = 0; c < m; ++c) out[c] = kernels::modelWave(p[c], o[c]);
+  }
+}
+
+// phi = P O, z = p phi + q psi, and the overlap-error sums of psi against phi. Row sums in float,
+// added to the frame's double sums row by row (a fixed order). phi is stored, then read back:
+// kept in a local instead, GCC 12 leaves this loop scalar. The update reuses the stored phi.
+PTYX_CPU_CLONES void formRelaxedInput(const cfloat* __restrict probe,
+                                      const cfloat* __restrict object, std::size_t objectCols,
+                                      const cfloat* __restrict psi, cfloat* __restrict phi,
+                                      cfloat* __restrict z, std::size_t m, float p, float q,
+                                      StepSums& sums) {
+  for (std::size_t r = 0; r < m; ++r) {
+    const cfloat* __restrict o = object + r * objectCols;
+    const cfloat* __restrict pr = probe + r * m;
+    const cfloat* __restrict s = psi + r * m;
+    cfloat* __restrict f = phi + r * m;
+    cfloat* __restrict zr = z + r * m;
+    float residual = 0.0F;
+    float norm = 0.0F;
+#pragma omp simd reduction(+ : residual, norm)
+    for (std::size_t c = 0; c < m; ++c) {
+      f[c] = kernels::modelWave(pr[c], o[c]);
+      residual += norm2(s[c] - f[c]);
+      norm += norm2(s[c]);
+      zr[c] = kernels::relaxedInput(f[c], s[c], p, q);
+    }
+    sums.overlapResidual += residual;
+    sums.exitWaveNorm += norm;
+  }
+}
+
+// z <- pi_a(z) in Fourier space (scale folds in the inverse FFT's 1/M^2), with the Fourier-error
+// sums, row by row. Between the two FFTs is the one moment with memory bandwidth to spare: it
+// asks for the next frame's exit wave and magnitudes (may be null), a row's worth per row.
+PTYX_CPU_CLONES void projectModulus(cfloat* __restrict z, const float* __restrict magnitudes,
+                                    const float* __restrict valid, std::size_t m, float scale,
+                                    double& fourierResidual, double& magnitudeNorm,
+                                    const cfloat* nextWave, const float* nextMagnitudes) {
+  for (std::size_t r = 0; r < m; ++r) {
+    if (nextWave != nullptr) {
+      prefetchBytes(nextWave + r * m, m * sizeof(cfloat));
+      prefetchBytes(nextMagnitudes + r * m, m * sizeof(float));
+    }
+    cfloat* __restrict zr = z + r * m;
+    const float* __restrict a = magnitudes + r * m;
+    const float* __restrict v = valid + r * m;
+    float residual = 0.0F;
+    float norm = 0.0F;
+#pragma omp simd reduction(+ : residual, norm)
+    for (std::size_t c = 0; c < m; ++c) {
+      zr[c] = kernels::modulusProject(zr[c], a[c], v[c], scale, residual, norm);
+    }
+    fourierResidual += residual;
+    magnitudeNorm += norm;
+  }
+}
+
+// psi <- a psi + b w + c z with w given (the phi kept from formRelaxedInput).
+PTYX_CPU_CLONES void updateWithWave(cfloat* __restrict psi, const cfloat* __restrict w,
+                                    const cfloat* __restrict z, std::size_t pixels, float a,
+                                    float b, float c) {
+#pragma omp simd
+  for (std::size_t i = 0; i < pixels; ++i) psi[i] = kernels::relaxedUpdate(psi[i], w[i], z[i], a, b, c);
+}
+
+// psi <- a psi + b w + c z with w = P' O' of another model (general difference map).
+PTYX_CPU_CLONES void updateWithModel(cfloat* __restrict psi, const cfloat* __restrict probe,
+                                     const cfloat* __restrict object, std::size_t objectCols,
+                                     const cfloat* __restrict z, std::size_t m, float a, float b,
+                                     float c) {
+  for (std::size_t r = 0; r < m; ++r) {
+    const cfloat* __restrict o = object + r * objectCols;
+    const cfloat* __restrict p = probe + r * m;
+    cfloat* __restrict s = psi + r * m;
+    const cfloat* __restrict zr = z + r * m;
+#pragma omp simd
+    for (std::size_t col = 0; col < m; ++col) {
+      s[col] = kernels::relaxedUpdate(s[col], kernels::modelWave(p[col], o[col]), zr[col], a, b, c);
+    }
+  }
+}
+
+PTYX_CPU_CLONES void reflectInto(cfloat* __restrict out, const cfloat* __restrict projected,
+                                 const cfloat* __restrict psi, std::size_t pixels, float gamma) {
+#pragma omp simd
+  for (std::size_t i = 0; i < pixels; ++i) out[i] = kernels::reflect(projected[i], psi[i], gamma);
+}
+
+// One row segment of an overlap sum: num += other* psi, den += |other|^2.
+inline void accumulateSegment(const cfloat* __restrict other, const cfloat* __restrict psi,
+                              cfloat* __restrict num, float* __restrict den, std::size_t n) {
+#pragma omp simd
+  for (std::size_t c = 0; c < n; ++c) kernels::accumulateOverlap(other[c], psi[c], num[c], den[c]);
+}
+
+// Object rows [first, last): every frame whose window covers one of them, in frame order.
+PTYX_CPU_CLONES void gatherObjectRows(std::size_t first, std::size_t last,
+                                      const FrameWindow* windows, std::size_t count,
+                                      const cfloat* probe, const cfloat* waves, std::size_t m,
+                                      std::size_t objectCols, cfloat* numerator,
+                                      float* denominator) {
+  const std::size_t pixels = m * m;
+  for (std::size_t j = 0; j < count; ++j) {
+    if (const std::size_t k = j + kGatherLookahead; k < count) {
+      const auto kr = static_cast<std::size_t>(windows[k].row);
+      const std::size_t kBegin = std::max(first, kr);
+      const std::size_t kEnd = std::min(last, kr + m);
+      if (kBegin < kEnd) {
+        prefetchBytes(waves + k * pixels + (kBegin - kr) * m, (kEnd - kBegin) * m * sizeof(cfloat));
+      }
+    }
+    const auto wr = static_cast<std::size_t>(windows[j].row);
+    const auto wc = static_cast<std::size_t>(windows[j].col);
+    const std::size_t begin = std::max(first, wr);
+    const std::size_t end = std::min(last, wr + m);
+    for (std::size_t row = begin; row < end; ++row) {
+      const std::size_t pr = row - wr;
+      accumulateSegment(probe + pr * m, waves + j * pixels + pr * m,
+                        numerator + row * objectCols + wc, denominator + row * objectCols + wc, m);
+    }
+  }
+}
+
+// Probe rows [first, last): every frame, in frame order.
+PTYX_CPU_CLONES void gatherProbeRows(std::size_t first, std::size_t last,
+                                     const FrameWindow* windows, std::size_t count,
+                                     const cfloat* object, std::size_t objectCols,
+                                     const cfloat* waves, std::size_t m, cfloat* numerator,
+                                     float* denominator) {
+  const std::size_t pixels = m * m;
+  for (std::size_t j = 0; j < count; ++j) {
+    if (const std::size_t k = j + kGatherLookahead; k < count) {
+      prefetchBytes(waves + k * pixels + first * m, (last - first) * m * sizeof(cfloat));
+    }
+    const auto wr = static_cast<std::size_t>(windows[j].row);
+    const auto wc = static_cast<std::size_t>(windows[j].col);
+    for (std::size_t pr = first; pr < last; ++pr) {
+      accumulateSegment(object + (wr + pr) * objectCols + wc, waves + j * pixels + pr * m,
+                        numerator + pr * m, denominator + pr * m, m);
+    }
+  }
+}
+
 }  // namespace
 
 struct CpuBackend::Buffers {
@@ -47,7 +236,15 @@ struct CpuBackend::Buffers {
   FftwArray<float> valid;               // M x M, 1 = constrained pixel, FFT order
   FftwArray<cfloat> exitWaves;          // n x M x M
   FftwArray<cfloat> auxiliary;          // n x M x M, general difference map only
-  std::vector<FftwArray<cfloat>> scratch;  // one frame per thread
+  std::vector<FftwArray<cfloat>> scratch;  // one frame per thread: z, then pi_a(z)
+  std::vector<FftwArray<cfloat>> model;    // one frame per thread: phi = P O of the frame
+  std::vector<StepSums> frameSums;         // per frame, summed in frame order
+  // formExitWaves records the model here and the waves are formed on first use, so that a
+  // caller that drops its own copy of the frames right after load() never holds both that copy
+  // and the touched exit waves (the peak of a run).
+  std::vector<cfloat> pendingObject;
+  std::vector<cfloat> pendingProbe;
+  bool wavesPending = false;
   fftwf_plan forward = nullptr;
   fftwf_plan inverse = nullptr;
 
@@ -85,7 +282,7 @@ void CpuBackend::load(const FrameSet& frames) {
 
   auto b = std::make_unique<Buffers>();
   b->magnitudes = allocate<float>(n * pixels, "frames");
-  b->exitWaves = allocate<cfloat>(n * pixels, "exit waves");
+  b->exitWaves = allocate<cfloat>(n * pixels, "exit waves");  // touched when first formed
   b->valid = allocate<float>(pixels, "mask");
 #pragma omp parallel for num_threads(threads_) schedule(static)
   for (std::size_t j = 0; j < n; ++j) {
@@ -95,7 +292,11 @@ void CpuBackend::load(const FrameSet& frames) {
   for (std::size_t i = 0; i < frames.mask.size(); ++i) valid[i] = frames.mask[i] != 0 ? 0.0F : 1.0F;
   ifftshiftInto(valid.data(), b->valid.get(), m);
 
-  for (int t = 0; t < threads_; ++t) b->scratch.push_back(allocate<cfloat>(pixels, "FFT scratch"));
+  for (int t = 0; t < threads_; ++t) {
+    b->scratch.push_back(allocate<cfloat>(pixels, "FFT scratch"));
+    b->model.push_back(allocate<cfloat>(pixels, "model scratch"));
+  }
+  b->frameSums.resize(n);
   {
     // ESTIMATE plans are deterministic (MEASURE may pick a different algorithm per run and so
     // change the last bits), and planning never touches the arrays.
@@ -132,29 +333,50 @@ const cfloat* CpuBackend::waves(Waves which) const {
   return buffers_->exitWaves.get();
 }
 
-void CpuBackend::formExitWaves(const ModelView& model) {
-  checkModel(model);
-  const std::size_t m = frameSize_;
+void CpuBackend::formInto(const cfloat* object, const cfloat* probe, cfloat* out) const {
 #pragma omp parallel for num_threads(threads_) schedule(static)
   for (std::size_t j = 0; j < count_; ++j) {
-    cfloat* psi = buffers_->exitWaves.get() + j * pixels_;
     const auto [wr, wc] = windows_[j];
-    for (std::size_t r = 0; r < m; ++r) {
-      const cfloat* o = model.object.data() + (wr + r) * objectCols_ + wc;
-      const cfloat* p = model.probe.data() + r * m;
-      for (std::size_t c = 0; c < m; ++c) psi[r * m + c] = kernels::modelWave(p[c], o[c]);
-    }
+    formModelWave(probe, object + static_cast<std::size_t>(wr) * objectCols_ + wc, objectCols_,
+                  out + j * pixels_, frameSize_);
   }
+}
+
+void CpuBackend::formPendingWaves() {
+  Buffers& b = *buffers_;
+  if (!b.wavesPending) return;
+  formInto(b.pendingObject.data(), b.pendingProbe.data(), b.exitWaves.get());
+  b.wavesPending = false;
+  b.pendingObject = {};
+  b.pendingProbe = {};
+}
+
+void CpuBackend::formExitWaves(const ModelView& model) {
+  checkModel(model);
+  if (!buffers_) throw Error("cpu backend: no frames loaded");
+  Buffers& b = *buffers_;
+  b.pendingObject.assign(model.object.begin(), model.object.end());
+  b.pendingProbe.assign(model.probe.begin(), model.probe.end());
+  b.wavesPending = true;
 }
 
 void CpuBackend::readExitWaves(std::span<cfloat> out) const {
   if (out.size() != count_ * pixels_) throw Error("cpu backend: exit-wave buffer size mismatch");
-  std::copy_n(buffers_->exitWaves.get(), out.size(), out.data());
+  const Buffers& b = *buffers_;
+  if (b.wavesPending) {
+    formInto(b.pendingObject.data(), b.pendingProbe.data(), out.data());
+  } else {
+    std::copy_n(b.exitWaves.get(), out.size(), out.data());
+  }
 }
 
 void CpuBackend::writeExitWaves(std::span<const cfloat> in) {
   if (in.size() != count_ * pixels_) throw Error("cpu backend: exit-wave buffer size mismatch");
-  std::copy(in.begin(), in.end(), buffers_->exitWaves.get());
+  Buffers& b = *buffers_;
+  b.wavesPending = false;
+  b.pendingObject = {};
+  b.pendingProbe = {};
+  std::copy(in.begin(), in.end(), b.exitWaves.get());
 }
 
 void CpuBackend::accumulateObject(Waves which, std::span<const cfloat> probe,
@@ -163,24 +385,16 @@ void CpuBackend::accumulateObject(Waves which, std::span<const cfloat> probe,
       denominator.size() != numerator.size()) {
     throw Error("cpu backend: accumulateObject size mismatch");
   }
+  formPendingWaves();
   const cfloat* w = waves(which);
-  const std::size_t m = frameSize_;
-  // Each object row gathers its frames in frame order: no races, thread-count independent.
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 4)
-  for (std::size_t row = 0; row < objectRows_; ++row) {
-    cfloat* num = numerator.data() + row * objectCols_;
-    float* den = denominator.data() + row * objectCols_;
-    for (std::size_t j = 0; j < count_; ++j) {
-      const auto [wr, wc] = windows_[j];
-      if (row < static_cast<std::size_t>(wr) || row >= wr + m) continue;
-      const std::size_t pr = row - wr;
-      const cfloat* p = probe.data() + pr * m;
-      const cfloat* psi = w + j * pixels_ + pr * m;
-#pragma omp simd
-      for (std::size_t c = 0; c < m; ++c) {
-        kernels::accumulateOverlap(p[c], psi[c], num[wc + c], den[wc + c]);
-      }
-    }
+  const std::size_t blocks = (objectRows_ + kObjectRowBlock - 1) / kObjectRowBlock;
+  // Each block of object rows gathers its frames in frame order: no races, and every pixel sums
+  // its frames in the same order whatever the thread count.
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 2)
+  for (std::size_t block = 0; block < blocks; ++block) {
+    const std::size_t first = block * kObjectRowBlock;
+    gatherObjectRows(first, std::min(first + kObjectRowBlock, objectRows_), windows_.data(), count_,
+                     probe.data(), w, frameSize_, objectCols_, numerator.data(), denominator.data());
   }
 }
 
@@ -190,19 +404,15 @@ void CpuBackend::accumulateProbe(Waves which, std::span<const cfloat> object,
       denominator.size() != pixels_) {
     throw Error("cpu backend: accumulateProbe size mismatch");
   }
+  formPendingWaves();
   const cfloat* w = waves(which);
   const std::size_t m = frameSize_;
+  const std::size_t blocks = (m + kProbeRowBlock - 1) / kProbeRowBlock;
 #pragma omp parallel for num_threads(threads_) schedule(static)
-  for (std::size_t pr = 0; pr < m; ++pr) {
-    cfloat* num = numerator.data() + pr * m;
-    float* den = denominator.data() + pr * m;
-    for (std::size_t j = 0; j < count_; ++j) {
-      const auto [wr, wc] = windows_[j];
-      const cfloat* o = object.data() + (wr + pr) * objectCols_ + wc;
-      const cfloat* psi = w + j * pixels_ + pr * m;
-#pragma omp simd
-      for (std::size_t c = 0; c < m; ++c) kernels::accumulateOverlap(o[c], psi[c], num[c], den[c]);
-    }
+  for (std::size_t block = 0; block < blocks; ++block) {
+    const std::size_t first = block * kProbeRowBlock;
+    gatherProbeRows(first, std::min(first + kProbeRowBlock, m), windows_.data(), count_, object.data(),
+                    objectCols_, w, m, numerator.data(), denominator.data());
   }
 }
 
@@ -210,68 +420,42 @@ StepSums CpuBackend::relaxedStep(const RelaxedStep& step, const ModelView& model
                                  const ModelView& updateModel) {
   checkModel(model);
   checkModel(updateModel);
+  formPendingWaves();
   const bool sameModel = model.object.data() == updateModel.object.data() &&
                          model.probe.data() == updateModel.probe.data();
   const std::size_t m = frameSize_;
   const float scale = 1.0F / static_cast<float>(pixels_);
-  std::vector<StepSums> perFrame(count_);
   Buffers& b = *buffers_;
+  std::fill(b.frameSums.begin(), b.frameSums.end(), StepSums{});
 
 #pragma omp parallel for num_threads(threads_) schedule(static)
   for (std::size_t j = 0; j < count_; ++j) {
-    cfloat* z = b.scratch[static_cast<std::size_t>(omp_get_thread_num())].get();
+    const auto t = static_cast<std::size_t>(omp_get_thread_num());
+    cfloat* z = b.scratch[t].get();
+    cfloat* phi = b.model[t].get();
     cfloat* psi = b.exitWaves.get() + j * pixels_;
-    const float* mag = b.magnitudes.get() + j * pixels_;
     const auto [wr, wc] = windows_[j];
-    StepSums& sums = perFrame[j];
+    const std::size_t window = static_cast<std::size_t>(wr) * objectCols_ + wc;
+    StepSums& sums = b.frameSums[j];
 
-    // z_in = p phi + q psi, and the overlap error of psi against phi.
-    for (std::size_t r = 0; r < m; ++r) {
-      const cfloat* o = model.object.data() + (wr + r) * objectCols_ + wc;
-      const cfloat* p = model.probe.data() + r * m;
-      float residual = 0.0F;
-      float norm = 0.0F;
-#pragma omp simd reduction(+ : residual, norm)
-      for (std::size_t c = 0; c < m; ++c) {
-        const std::size_t i = r * m + c;
-        const cfloat phi = kernels::modelWave(p[c], o[c]);
-        residual += norm2(psi[i] - phi);
-        norm += norm2(psi[i]);
-        z[i] = kernels::relaxedInput(phi, psi[i], step.p, step.q);
-      }
-      sums.overlapResidual += residual;
-      sums.exitWaveNorm += norm;
-    }
-
+    formRelaxedInput(model.probe.data(), model.object.data() + window, objectCols_, psi, phi, z, m,
+                     step.p, step.q, sums);
     fftwf_execute_dft(b.forward, fftw(z), fftw(z));
-    for (std::size_t r = 0; r < m; ++r) {
-      float residual = 0.0F;
-      float norm = 0.0F;
-#pragma omp simd reduction(+ : residual, norm)
-      for (std::size_t c = 0; c < m; ++c) {
-        const std::size_t i = r * m + c;
-        z[i] = kernels::modulusProject(z[i], mag[i], b.valid[i], scale, residual, norm);
-      }
-      sums.fourierResidual += residual;
-      sums.magnitudeNorm += norm;
-    }
+    const bool more = j + 1 < count_;
+    projectModulus(z, b.magnitudes.get() + j * pixels_, b.valid.get(), m, scale,
+                   sums.fourierResidual, sums.magnitudeNorm, more ? psi + pixels_ : nullptr,
+                   more ? b.magnitudes.get() + (j + 1) * pixels_ : nullptr);
     fftwf_execute_dft(b.inverse, fftw(z), fftw(z));
-
-    const ModelView& up = sameModel ? model : updateModel;
-    for (std::size_t r = 0; r < m; ++r) {
-      const cfloat* o = up.object.data() + (wr + r) * objectCols_ + wc;
-      const cfloat* p = up.probe.data() + r * m;
-#pragma omp simd
-      for (std::size_t c = 0; c < m; ++c) {
-        const std::size_t i = r * m + c;
-        const cfloat w = kernels::modelWave(p[c], o[c]);
-        psi[i] = kernels::relaxedUpdate(psi[i], w, z[i], step.a, step.b, step.c);
-      }
+    if (sameModel) {
+      updateWithWave(psi, phi, z, pixels_, step.a, step.b, step.c);
+    } else {
+      updateWithModel(psi, updateModel.probe.data(), updateModel.object.data() + window,
+                      objectCols_, z, m, step.a, step.b, step.c);
     }
   }
 
   StepSums total;  // summed in frame order: deterministic
-  for (const auto& s : perFrame) {
+  for (const auto& s : b.frameSums) {
     total.fourierResidual += s.fourierResidual;
     total.magnitudeNorm += s.magnitudeNorm;
     total.overlapResidual += s.overlapResidual;
@@ -281,6 +465,7 @@ StepSums CpuBackend::relaxedStep(const RelaxedStep& step, const ModelView& model
 }
 
 void CpuBackend::reflectModulus(float gammaA) {
+  formPendingWaves();
   Buffers& b = *buffers_;
   if (!b.auxiliary) b.auxiliary = allocate<cfloat>(count_ * pixels_, "auxiliary waves");
   const float scale = 1.0F / static_cast<float>(pixels_);
@@ -288,18 +473,16 @@ void CpuBackend::reflectModulus(float gammaA) {
   for (std::size_t j = 0; j < count_; ++j) {
     cfloat* z = b.scratch[static_cast<std::size_t>(omp_get_thread_num())].get();
     const cfloat* psi = b.exitWaves.get() + j * pixels_;
-    cfloat* out = b.auxiliary.get() + j * pixels_;
-    const float* mag = b.magnitudes.get() + j * pixels_;
     std::copy_n(psi, pixels_, z);
     fftwf_execute_dft(b.forward, fftw(z), fftw(z));
-    float residual = 0.0F;
-    float norm = 0.0F;
-#pragma omp simd reduction(+ : residual, norm)
-    for (std::size_t i = 0; i < pixels_; ++i) {
-      z[i] = kernels::modulusProject(z[i], mag[i], b.valid[i], scale, residual, norm);
-    }
+    double residual = 0.0;  // the metrics come from relaxedStep; these sums are not used
+    double norm = 0.0;
+    const bool more = j + 1 < count_;
+    projectModulus(z, b.magnitudes.get() + j * pixels_, b.valid.get(), frameSize_, scale, residual,
+                   norm, more ? psi + pixels_ : nullptr,
+                   more ? b.magnitudes.get() + (j + 1) * pixels_ : nullptr);
     fftwf_execute_dft(b.inverse, fftw(z), fftw(z));
-    for (std::size_t i = 0; i < pixels_; ++i) out[i] = kernels::reflect(z[i], psi[i], gammaA);
+    reflectInto(b.auxiliary.get() + j * pixels_, z, psi, pixels_, gammaA);
   }
 }
 
@@ -308,7 +491,7 @@ std::size_t CpuBackend::residentBytes() const {
   const std::size_t frames = count_ * pixels_;
   std::size_t bytes = frames * (sizeof(float) + sizeof(cfloat)) + pixels_ * sizeof(float);
   if (buffers_->auxiliary) bytes += frames * sizeof(cfloat);
-  bytes += buffers_->scratch.size() * pixels_ * sizeof(cfloat);
+  bytes += (buffers_->scratch.size() + buffers_->model.size()) * pixels_ * sizeof(cfloat);
   return bytes;
 }
 

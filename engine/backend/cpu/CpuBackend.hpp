@@ -2,8 +2,11 @@
 // The CPU backend: FFTW single precision, OpenMP threads. Each thread takes whole frames and
 // runs the fused per-frame pipeline (form the wave, FFT, modulus projection, inverse FFT,
 // update) while the frame is in cache, with single-frame plans made once per run and executed
-// concurrently (FFTW's new-array execute is thread-safe). Overlap sums are gathered per object
-// row (or probe row) in frame order, so results do not depend on the thread count.
+// concurrently (FFTW's new-array execute is thread-safe). Overlap sums are gathered per block of
+// object rows (or probe rows) in frame order, so results do not depend on the thread count.
+// The per-pixel loops have an AVX2/FMA clone chosen at load time (see CpuBackend.cpp) and
+// docs/PERFORMANCE.md has the figures. formExitWaves only records the model: the waves are
+// formed on first use, so that the caller can drop its copy of the frames in between.
 #include <memory>
 #include <vector>
 
@@ -39,6 +42,8 @@ class CpuBackend final : public Backend {
   struct Buffers;
   [[nodiscard]] const cfloat* waves(Waves which) const;
   void checkModel(const ModelView& model) const;
+  void formInto(const cfloat* object, const cfloat* probe, cfloat* out) const;
+  void formPendingWaves();
 
   int threads_;
   std::size_t frameSize_ = 0;  // M
