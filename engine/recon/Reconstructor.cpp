@@ -54,6 +54,12 @@ std::span<cfloat> asComplex(std::span<float> floats) {
 
 }  // namespace
 
+FrameRange frameBlock(std::size_t frames, int rank, int ranks) {
+  const auto r = static_cast<std::size_t>(rank);
+  const auto p = static_cast<std::size_t>(ranks);
+  return {r * frames / p, (r + 1) * frames / p};
+}
+
 Reconstructor::Reconstructor(const Scan& scan, const ReconParams& params, Backend& backend,
                              Communicator& communicator)
     : scan_(scan), params_(params), backend_(backend), comm_(communicator) {
@@ -69,10 +75,9 @@ Reconstructor::Reconstructor(const Scan& scan, const ReconParams& params, Backen
   layout_ = layoutFor(scan);
 
   // This rank's contiguous block of frames; blocks differ by at most one frame.
-  const auto size = static_cast<std::size_t>(comm_.size());
-  const auto rank = static_cast<std::size_t>(comm_.rank());
-  const std::size_t first = rank * n / size;
-  const std::size_t last = (rank + 1) * n / size;
+  frames_ = frameBlock(n, comm_.rank(), comm_.size());
+  const std::size_t first = frames_.first;
+  const std::size_t last = frames_.last;
   const std::size_t pixels = m * m;
   FrameSet frames;
   frames.frameSize = m;
@@ -184,7 +189,8 @@ void Reconstructor::iterate() {
   metrics.fourierError = sums[1] > 0.0 ? sums[0] / sums[1] : 0.0;
   metrics.overlapError = sums[3] > 0.0 ? sums[2] / sums[3] : 0.0;
   metrics.parametersChanged = changed;
-  if (scan_.truth) {
+  // Scoring against the truth costs a few object-sized FFTs: only rank 0, which reports, pays it.
+  if (scan_.truth && comm_.rank() == 0) {
     metrics.objectError = objectError(object_, layout_.originPixel, *scan_.truth, wellIlluminated()).error;
   }
   metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -203,6 +209,43 @@ void Reconstructor::notify(const IterationMetrics& metrics) {
   lastSnapshot_ = now;
   const Snapshot snapshot{iteration_, object_, probe_, metrics};
   for (auto* o : observers_) o->onSnapshot(snapshot);
+}
+
+SolverState Reconstructor::state() const {
+  return {iteration_, params_, object_, probe_, illumination_, history_};
+}
+
+void Reconstructor::readExitWaves(std::span<cfloat> out) const { backend_.readExitWaves(out); }
+
+void Reconstructor::restore(const SolverState& state, std::span<const cfloat> exitWaves) {
+  const std::string where = "saved state";
+  auto require = [&](bool ok, const std::string& field, const std::string& what) {
+    if (!ok) throw InputError(where, field, what);
+  };
+  require(state.object.rows() == layout_.rows && state.object.cols() == layout_.cols, "object",
+          "is " + std::to_string(state.object.rows()) + " x " + std::to_string(state.object.cols()) +
+              ", the scan lays out " + std::to_string(layout_.rows) + " x " +
+              std::to_string(layout_.cols));
+  require(state.probe.rows() == probe_.rows() && state.probe.cols() == probe_.cols(), "probe",
+          "does not match the scan's frame size");
+  require(state.illumination.size() == illumination_.size(), "illumination",
+          "does not match the object");
+  require(exitWaves.size() == frames_.count() * probe_.size(), "exit_waves",
+          "do not match this rank's frames");
+  require(state.iteration >= 0 && static_cast<std::size_t>(state.iteration) == state.history.size(),
+          "iteration", "does not match the metric history");
+  validate(state.params);
+  {
+    const std::lock_guard lock(requestMutex_);
+    pending_.reset();
+  }
+  iteration_ = state.iteration;
+  params_ = state.params;
+  object_ = state.object;
+  probe_ = state.probe;
+  illumination_ = state.illumination;
+  history_ = state.history;
+  backend_.writeExitWaves(exitWaves);
 }
 
 Image<std::uint8_t> Reconstructor::wellIlluminated() const {
@@ -238,6 +281,7 @@ Reconstruction Reconstructor::result() const {
   }
   r.positions = scan_.positions;
   r.originPixel = layout_.originPixel;
+  r.illuminated = region;
   r.history = history_;
   r.parametersJson = toJson(params_);
   return r;

@@ -26,6 +26,28 @@ struct Snapshot {
   IterationMetrics metrics;
 };
 
+/// The frames [first, last) of the scan that one rank holds.
+struct FrameRange {
+  std::size_t first = 0;
+  std::size_t last = 0;
+  [[nodiscard]] std::size_t count() const { return last - first; }
+};
+
+/// Rank `rank` of `ranks` holds a contiguous block of frames; blocks differ by at most one frame.
+FrameRange frameBlock(std::size_t frames, int rank, int ranks);
+
+/// Everything later iterations depend on besides the exit waves (which stay in the backend):
+/// with the waves, what a checkpoint holds. Random choices happen only at initialisation, from
+/// params.seed, so there is no generator state to keep.
+struct SolverState {
+  int iteration = 0;
+  ReconParams params;
+  Image<cfloat> object;
+  Image<cfloat> probe;
+  std::vector<float> illumination;  ///< object denominator of the last overlap projection
+  std::vector<IterationMetrics> history;
+};
+
 class ReconstructionObserver {
  public:
   virtual ~ReconstructionObserver() = default;
@@ -61,6 +83,16 @@ class Reconstructor {
   [[nodiscard]] const Image<cfloat>& probe() const { return probe_; }
   [[nodiscard]] const ObjectLayout& layout() const { return layout_; }
   [[nodiscard]] const std::vector<IterationMetrics>& history() const { return history_; }
+  /// The frames this rank holds.
+  [[nodiscard]] FrameRange frames() const { return frames_; }
+
+  /// The complete solver state but the exit waves (checkpoints).
+  [[nodiscard]] SolverState state() const;
+  /// This rank's exit waves, frames().count() x M x M.
+  void readExitWaves(std::span<cfloat> out) const;
+  /// Continues from a saved state and this rank's exit waves, as if the iterations that made
+  /// them had run here. Pending requests are dropped. InputError when shapes do not match.
+  void restore(const SolverState& state, std::span<const cfloat> exitWaves);
   /// Object and probe with the global phase removed (object mean phase zero where well lit),
   /// positions, history and parameters; provenance is the caller's to fill.
   [[nodiscard]] Reconstruction result() const;
@@ -77,6 +109,7 @@ class Reconstructor {
   Backend& backend_;
   Communicator& comm_;
   ObjectLayout layout_;
+  FrameRange frames_;
   Image<cfloat> object_;
   Image<cfloat> probe_;
   std::vector<float> sums_;  // [num_O (complex), den_O, num_P (complex), den_P]: one all-reduce
