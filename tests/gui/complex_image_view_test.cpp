@@ -1,0 +1,198 @@
+// ComplexImageView shows what a user reads off it: phase colours from the cyclic map, amplitude
+// under its colour bar, a pixel read-out under the mouse, and the complex (hue) colouring.
+#include <QSignalSpy>
+#include <QTest>
+
+#include <cmath>
+#include <numbers>
+
+#include <vtkLookupTable.h>
+#include <vtkRenderer.h>
+#include <vtkScalarBarActor.h>
+
+#include "GuiTestSupport.hpp"
+#include "widgets/ComplexImageView.hpp"
+
+using ptyx::cfloat;
+using ptyx::Colormap;
+using ptyx::Image;
+using ptyx::Rgb;
+using ptyx::widgets::ComplexDisplay;
+using ptyx::widgets::ComplexImageView;
+using ptyx::widgets::Panel;
+using ptyx::widgets::VtkRenderWidget;
+using namespace ptyx::test;
+
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+
+cfloat polar(double amplitude, double phase) {
+  return {static_cast<float>(amplitude * std::cos(phase)),
+          static_cast<float>(amplitude * std::sin(phase))};
+}
+
+/// 32 x 48: amplitude 1; phase -pi/2 in the left half, +pi/2 in the right half, except the top
+/// eight rows, where the phase is 0 and the amplitude 0.25.
+Image<cfloat> quadrants() {
+  Image<cfloat> image(32, 48);
+  for (std::size_t r = 0; r < image.rows(); ++r) {
+    for (std::size_t c = 0; c < image.cols(); ++c) {
+      image(r, c) = r < 8 ? polar(0.25, 0.0) : polar(1.0, c < 24 ? -kPi / 2 : kPi / 2);
+    }
+  }
+  return image;
+}
+
+Rgb phaseColour(double phase) {
+  return ptyx::colour(Colormap::Cyclic, (phase + kPi) / (2 * kPi));
+}
+
+void expectColour(const QImage& img, QPointF at, Rgb expected, int tolerance, const char* what) {
+  const QPoint p = at.toPoint();
+  QVERIFY2(img.rect().contains(p), what);
+  const QRgb pixel = img.pixel(p);
+  QVERIFY2(qAlpha(pixel) == 255 && colourDistance(pixel, expected) <= tolerance,
+           qPrintable(QStringLiteral("%1 at (%2, %3): expected rgb(%4, %5, %6), got %7")
+                          .arg(what)
+                          .arg(p.x())
+                          .arg(p.y())
+                          .arg(expected.r)
+                          .arg(expected.g)
+                          .arg(expected.b)
+                          .arg(describe(pixel))));
+}
+
+/// Distinct colours in a vertical strip: a colour bar is a gradient, a blank strip is not.
+int distinctColours(const QImage& img, QRect strip) {
+  QSet<QRgb> colours;
+  for (int y = strip.top(); y <= strip.bottom(); ++y) {
+    for (int x = strip.left(); x <= strip.right(); ++x) colours.insert(img.pixel(x, y));
+  }
+  return static_cast<int>(colours.size());
+}
+
+}  // namespace
+
+class ComplexImageViewTest : public QObject {
+  Q_OBJECT
+
+ public:
+  static void initMain() { VtkRenderWidget::setDefaultSurfaceFormat(); }
+
+ private slots:
+  void phaseModeShowsCyclicColoursAndAColourBar() {
+    ComplexImageView view;
+    view.resize(420, 300);
+    view.setImage(quadrants());
+    view.setDisplay(ComplexDisplay::Phase);
+    QVERIFY(showAndExpose(view));
+    const QImage img = frame(view);
+    saveSample(img, QStringLiteral("complex-image-view-phase"));
+
+    // Pixel centres well inside each region, mapped through the view's own geometry.
+    expectColour(img, view.widgetPosition(Panel::Phase, 10, 20), phaseColour(-kPi / 2), 4,
+                 "phase -pi/2");
+    expectColour(img, view.widgetPosition(Panel::Phase, 37, 20), phaseColour(kPi / 2), 4,
+                 "phase +pi/2");
+    expectColour(img, view.widgetPosition(Panel::Phase, 24, 3), phaseColour(0.0), 4, "phase 0");
+    // Row 0 is drawn at the top.
+    QVERIFY(view.widgetPosition(Panel::Phase, 0, 0).y() <
+            view.widgetPosition(Panel::Phase, 0, 31).y());
+
+    vtkScalarBarActor* bar = view.colourBar(Panel::Phase);
+    QVERIFY(bar != nullptr);
+    QVERIFY(view.renderer(Panel::Phase)->HasViewProp(bar));
+    QVERIFY(bar->GetVisibility() != 0);
+    const double* range = bar->GetLookupTable()->GetRange();
+    QCOMPARE(range[0], -kPi);
+    QCOMPARE(range[1], kPi);
+    // Right of the image, the bar draws a gradient of many colours.
+    const QPointF rightEdge = view.widgetPosition(Panel::Phase, 47.5, 16);
+    const QRect strip(QPoint(static_cast<int>(rightEdge.x()) + 4, 20),
+                      QPoint(img.width() - 1, img.height() - 20));
+    QVERIFY2(distinctColours(img, strip) > 40, "no colour bar right of the image");
+  }
+
+  void amplitudeRangeIsAutomaticOrFixed() {
+    ComplexImageView view;
+    view.resize(420, 300);
+    view.setImage(quadrants());
+    QCOMPARE(view.display(), ComplexDisplay::Amplitude);
+    QVERIFY(view.autoRange(Panel::Amplitude));
+    QCOMPARE(view.range(Panel::Amplitude).low, 0.25);
+    QCOMPARE(view.range(Panel::Amplitude).high, 1.0);
+    QVERIFY(showAndExpose(view));
+    QImage img = frame(view);
+    saveSample(img, QStringLiteral("complex-image-view-amplitude"));
+    const ptyx::Rgb low = ptyx::colour(Colormap::Sequential, 0.0);
+    const ptyx::Rgb high = ptyx::colour(Colormap::Sequential, 1.0);
+    expectColour(img, view.widgetPosition(Panel::Amplitude, 24, 3), low, 4, "amplitude minimum");
+    expectColour(img, view.widgetPosition(Panel::Amplitude, 24, 20), high, 4, "amplitude maximum");
+
+    view.setFixedRange(Panel::Amplitude, {0.0, 2.0});
+    QVERIFY(!view.autoRange(Panel::Amplitude));
+    img = frame(view);
+    expectColour(img, view.widgetPosition(Panel::Amplitude, 24, 20),
+                 ptyx::colour(Colormap::Sequential, 0.5), 4, "amplitude 1 of 0..2");
+
+    view.setColormap(Panel::Amplitude, Colormap::Gray);
+    img = frame(view);
+    expectColour(img, view.widgetPosition(Panel::Amplitude, 24, 20), {128, 128, 128}, 4,
+                 "grey amplitude 1 of 0..2");
+  }
+
+  void mouseOverAPixelReadsItOut() {
+    ComplexImageView view;
+    view.resize(420, 300);
+    view.setImage(quadrants());
+    view.setDisplay(ComplexDisplay::AmplitudeAndPhase);
+    QVERIFY(showAndExpose(view));
+    const QImage img = frame(view);
+    saveSample(img, QStringLiteral("complex-image-view-both"));
+    QSignalSpy hovered(&view, &ComplexImageView::pixelHovered);
+    QSignalSpy left(&view, &ComplexImageView::hoverLeft);
+
+    // Over the right (phase) panel, pixel (column 40, row 12).
+    QTest::mouseMove(&view, view.widgetPosition(Panel::Phase, 40, 12).toPoint());
+    QTRY_COMPARE(hovered.count(), 1);
+    QList<QVariant> args = hovered.takeFirst();
+    QCOMPARE(args.at(0).toInt(), 40);
+    QCOMPARE(args.at(1).toInt(), 12);
+    QVERIFY(std::abs(args.at(2).toDouble() - 1.0) < 1e-6);
+    QVERIFY(std::abs(args.at(3).toDouble() - kPi / 2) < 1e-6);
+
+    // Over the left (amplitude) panel, top rows.
+    QTest::mouseMove(&view, view.widgetPosition(Panel::Amplitude, 5, 2).toPoint());
+    QTRY_COMPARE(hovered.count(), 1);
+    args = hovered.takeFirst();
+    QCOMPARE(args.at(0).toInt(), 5);
+    QCOMPARE(args.at(1).toInt(), 2);
+    QVERIFY(std::abs(args.at(2).toDouble() - 0.25) < 1e-6);
+
+    // Off the image (the colour bar area of the left panel).
+    QTest::mouseMove(&view, view.widgetPosition(Panel::Amplitude, 50, 2).toPoint());
+    QTRY_COMPARE(left.count(), 1);
+  }
+
+  void complexModeColoursHueByPhaseAndBrightnessByAmplitude() {
+    ComplexImageView view;
+    view.resize(420, 300);
+    view.setImage(quadrants());
+    view.setDisplay(ComplexDisplay::Complex);
+    QVERIFY(showAndExpose(view));
+    const QImage img = frame(view);
+    saveSample(img, QStringLiteral("complex-image-view-complex"));
+    // Phase 0 is red (HSV hue 0), +pi/2 hue 90 degrees, -pi/2 hue 270 degrees; full value.
+    expectColour(img, view.widgetPosition(Panel::Complex, 37, 20), {128, 255, 0}, 3,
+                 "hue of +pi/2");
+    expectColour(img, view.widgetPosition(Panel::Complex, 10, 20), {128, 0, 255}, 3,
+                 "hue of -pi/2");
+    // Amplitude at the bottom of the automatic range: black.
+    expectColour(img, view.widgetPosition(Panel::Complex, 24, 3), {0, 0, 0}, 3, "zero brightness");
+    QVERIFY(view.renderer(Panel::Complex)->HasViewProp(view.colourBar(Panel::Complex)));
+  }
+};
+
+QTEST_MAIN(ComplexImageViewTest)
+#include "complex_image_view_test.moc"
