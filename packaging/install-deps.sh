@@ -14,6 +14,12 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libpng-dev zlib1g-dev
   libgtest-dev
+  # MPI for multi-rank `ptyx recon` and the mpi tests
+  libopenmpi-dev openmpi-bin
+  # GUI (widgets/, app/): Qt 6 widgets + OpenGL widgets, VTK 9 rendering (its Qt module is Qt 5
+  # only, so we host VTK ourselves); Xvfb, xauth and Mesa's software GL for headless GUI tests.
+  qt6-base-dev libqt6opengl6-dev libvtk9-dev
+  xvfb xauth libgl1-mesa-dri
 )
 # shellcheck disable=SC2206
 packages+=(${PTYX_DEPS_EXTRA:-})
@@ -38,4 +44,5 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Wait for another apt/dpkg run (a second checkout installing at the same time) instead of failing.
+$sudo apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"

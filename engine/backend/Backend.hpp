@@ -95,9 +95,12 @@ class Backend {
 
 struct BackendOptions {
   int threads = 0;  ///< 0 = all cores
+  int device = -1;  ///< CUDA device; -1 = PTYX_DEVICE, else the node-local rank (Devices.hpp)
 };
 
-/// "cpu" (always built). Throws Error for an unknown or unavailable backend.
+/// "cpu" (always built), "cuda" (when compiled with CUDA and a device is usable), "auto" (cuda
+/// when usable, else cpu, saying so once on stderr). Throws Error for an unknown or unavailable
+/// backend, naming why (compiled without CUDA / no driver / no device).
 std::unique_ptr<Backend> makeBackend(const std::string& name, const BackendOptions& options);
 
 }  // namespace ptyx

@@ -15,6 +15,7 @@ Runner addSimulate(CLI::App& app);
 Runner addRecon(CLI::App& app, const std::string& commandLine);
 Runner addInfo(CLI::App& app);
 Runner addBench(CLI::App& app);
+Runner addDevices(CLI::App& app);
 
 /// argv joined with shell-style quoting, for provenance.
 std::string joinCommandLine(int argc, char** argv);

@@ -6,6 +6,7 @@
 #include "io/Formats.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryEstimate.hpp"
+#include "recon/MemoryPlanner.hpp"
 
 namespace ptyx::cli {
 namespace {
@@ -49,6 +50,17 @@ Runner addInfo(CLI::App& app) {
               << "memory (1 rank):   " << mebibytes(memory.total()) << " (frames "
               << mebibytes(memory.frames) << ", exit waves " << mebibytes(memory.exitWaves) << ")\n"
               << "sha256:            " << scan.sourceHash << "\n";
+    // The planner's per-rank figures (docs/CUDA.md): host RAM for the cpu backend with one
+    // thread, GPU memory for the cuda backend; DM as preset (HIO / general DM add a wave stack).
+    MemoryCase plan{scan.frameCount(), m, layout.rows, layout.cols, 1, false, MemoryTarget::CpuRam};
+    for (const auto target : {MemoryTarget::CpuRam, MemoryTarget::CudaDevice}) {
+      plan.target = target;
+      std::cout << (target == MemoryTarget::CpuRam ? "RAM per rank (cpu): " : "GPU per rank (cuda):");
+      for (const int ranks : {1, 2, 4, 8}) {
+        std::cout << (ranks == 1 ? " " : ", ") << ranks << ": " << formatBytes(planRank(plan, ranks).perRank());
+      }
+      std::cout << "\n";
+    }
     return 0;
   };
 }

@@ -5,14 +5,18 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "backend/Backend.hpp"
 #include "cli/Commands.hpp"
 #include "cli/Progress.hpp"
 #include "comm/Communicator.hpp"
+#include "comm/TimedCommunicator.hpp"
 #include "core/Error.hpp"
 #include "io/Formats.hpp"
+#include "job/Checkpoint.hpp"
+#include "job/JobDirectory.hpp"
 #include "params/ParameterSchema.hpp"
 #include "recon/Reconstructor.hpp"
 #include "render/Render.hpp"
@@ -20,18 +24,22 @@
 namespace ptyx::cli {
 namespace {
 
-// Ctrl-C or SIGTERM stops after the current iteration and saves what was reached. The handler
-// only stores to a lock-free atomic, which is async-signal-safe.
-std::atomic<Reconstructor*> gRunning{nullptr};
-extern "C" void onStopSignal(int /*signal*/) {
-  if (Reconstructor* r = gRunning.load()) r->requestStop();
-}
+// Ctrl-C or SIGTERM stops after the current iteration and saves what was reached (and a
+// checkpoint when one is configured). The handler only stores to a lock-free atomic, which is
+// async-signal-safe; the ranks agree on stopping once per iteration, so that all stop together.
+std::atomic<bool> gStopSignal{false};
+extern "C" void onStopSignal(int /*signal*/) { gStopSignal.store(true); }
 
 struct ReconOptions {
   std::string input;
   std::string output;
   std::string pngDir;
   std::string backend = "cpu";
+  std::string comm = "auto";
+  std::string checkpoint;
+  int checkpointEvery = 0;
+  std::string resume;
+  std::string jobDir;
   ProgressStyle progress = ProgressStyle::Auto;
   ReadOptions orientation;
   std::vector<std::pair<const ParameterSpec*, CLI::Option*>> parameterOptions;
@@ -48,8 +56,8 @@ std::string describe(const ParameterSpec& spec) {
   return help.str();
 }
 
-ReconParams parametersFrom(const ReconOptions& o) {
-  ReconParams params;
+// The parameters given on the command line, over `params` (defaults, or a checkpoint's).
+ReconParams parametersFrom(const ReconOptions& o, ReconParams params = {}) {
   // The algorithm's preset first, then every parameter the user gave, whatever their order.
   for (std::size_t i = 0; i < o.parameterOptions.size(); ++i) {
     const auto& [spec, option] = o.parameterOptions[i];
@@ -66,26 +74,234 @@ ReconParams parametersFrom(const ReconOptions& o) {
   return params;
 }
 
+// A resumed run continues with the checkpoint's parameters; flags given again override them.
+// A change to anything but the run length and execution settings is a parameter change, and the
+// history records it as one.
+bool changesTheAlgorithm(const ReconParams& a, const ReconParams& b) {
+  ReconParams x = a;
+  x.iterations = b.iterations;
+  x.threads = b.threads;
+  x.snapshotInterval_s = b.snapshotInterval_s;
+  return !(x == b);
+}
+
+struct Run {
+  int ranks = 1;
+  bool stoppedBySignal = false;
+  bool stoppedByControl = false;
+  std::string checkpointPath;
+  std::string resumedFrom;
+};
+
+int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator& comm) {
+  const bool rank0 = comm.rank() == 0;
+  TimedCommunicator timed(comm);
+  Run run;
+  run.ranks = comm.size();
+  run.checkpointPath = o.checkpoint;
+  if (run.checkpointPath.empty() && !o.jobDir.empty()) {
+    run.checkpointPath = (std::filesystem::path(o.jobDir) / "checkpoint.h5").string();
+  }
+  if (o.checkpointEvery > 0 && run.checkpointPath.empty()) {
+    throw InputError("--checkpoint-every", "", "needs --checkpoint PATH (or --job-dir)");
+  }
+
+  // Every rank reads the scan and keeps its own block of frames (docs/JOBS.md says why).
+  ReconParams params = parametersFrom(o);
+  Scan scan = readScan(o.input, o.orientation);
+  const std::string output =
+      o.output.empty() ? std::filesystem::path(o.input).replace_extension("").string() + "-result.cxi"
+                       : o.output;
+
+  std::optional<job::LoadedCheckpoint> loaded;
+  if (!o.resume.empty()) {
+    loaded = job::loadCheckpoint(o.resume, comm, scan.sourceHash, scan.frameCount(), scan.frameSize(),
+                                 frameBlock(scan.frameCount(), comm.rank(), comm.size()));
+    if (rank0 && !loaded->warning.empty()) std::cerr << "ptyx recon: warning: " << loaded->warning << "\n";
+    run.resumedFrom = loaded->path;
+    params = parametersFrom(o, loaded->state.params);
+  }
+
+  auto backend = makeBackend(o.backend, {params.threads});
+  Reconstructor reconstructor(scan, loaded ? loaded->state.params : params, *backend, timed);
+  const std::size_t frameCount = scan.frameCount();
+  scan.magnitudes = {};  // the backend holds its own copy
+  if (loaded) {
+    SolverState state = std::move(loaded->state);
+    const bool changed = changesTheAlgorithm(state.params, params);
+    if (!changed) state.params = params;
+    reconstructor.restore(state, loaded->exitWaves);
+    if (changed) reconstructor.requestParameters(params);
+    loaded->exitWaves = {};
+  }
+
+  // Only rank 0 reports and writes.
+  std::optional<ProgressReporter> progress;
+  std::optional<job::JobDirectory> jobDir;
+  if (rank0) {
+    progress.emplace(o.progress, params.iterations, std::cerr, std::cout);
+    reconstructor.addObserver(&*progress);
+    if (!o.jobDir.empty()) {
+      jobDir.emplace(o.jobDir, reconstructor, &timed, commandLine, scan.sourceHash);
+      reconstructor.addObserver(&*jobDir);
+      jobDir->started(comm.size(), params.threads, frameCount, run.resumedFrom);
+    }
+  }
+  int lastCheckpoint = loaded ? reconstructor.iteration() : -1;
+  auto checkpoint = [&] {
+    if (run.checkpointPath.empty() || reconstructor.iteration() == lastCheckpoint) return;
+    const auto t0 = std::chrono::steady_clock::now();
+    job::saveCheckpoint(reconstructor, comm, run.checkpointPath, scan.sourceHash);
+    lastCheckpoint = reconstructor.iteration();
+    if (jobDir) {
+      jobDir->checkpointWritten(run.checkpointPath, lastCheckpoint,
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  };
+
+  gStopSignal.store(false);
+  std::signal(SIGINT, onStopSignal);
+  std::signal(SIGTERM, onStopSignal);
+  const auto start = std::chrono::steady_clock::now();
+  int target = params.iterations;
+  bool paused = false;
+  for (;;) {
+    // Once per iteration the ranks agree on what to do: rank 0's control command, and whether
+    // any rank was asked by a signal to stop. Two tiny collectives (tens of microseconds).
+    std::string control;
+    if (jobDir) {
+      if (auto text = jobDir->takeControl()) {
+        try {
+          const auto command = job::parseControl(*text);
+          job::applySettings(reconstructor.parameters(), command);  // validate before sending
+          control = *text;
+          jobDir->controlApplied(control);
+        } catch (const InputError& e) {
+          jobDir->controlRejected(*text, e.what());
+        }
+      }
+    }
+    broadcastString(comm, control, 0);
+    std::array<double, 1> stop{gStopSignal.load() ? 1.0 : 0.0};
+    comm.allReduceSum(std::span<double>(stop));
+    if (!control.empty()) {
+      const auto command = job::parseControl(control);
+      if (!command.set.empty()) {
+        const ReconParams next = job::applySettings(reconstructor.parameters(), command);
+        reconstructor.requestParameters(next);
+        target = next.iterations;
+      }
+      using Action = job::ControlCommand::Action;
+      if (command.action == Action::Pause) paused = true;
+      if (command.action == Action::Resume) paused = false;
+      if (command.action == Action::Stop) run.stoppedByControl = true;
+      if (jobDir) jobDir->state(paused ? "paused" : "running");
+    }
+    if (stop[0] > 0.0) run.stoppedBySignal = true;
+    if (run.stoppedBySignal || run.stoppedByControl) break;
+    if (reconstructor.iteration() >= target) break;
+    if (paused) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    reconstructor.step(1);
+    if (o.checkpointEvery > 0 && reconstructor.iteration() % o.checkpointEvery == 0) checkpoint();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (jobDir && (run.stoppedBySignal || run.stoppedByControl)) jobDir->state("stopping");
+  checkpoint();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (!rank0) return 0;
+  progress->finish();
+
+  Reconstruction result = reconstructor.result();
+  result.provenance.version = PTYX_VERSION;
+  result.provenance.date = isoNow();
+  result.provenance.commandLine = commandLine;
+  result.provenance.inputPath = std::filesystem::absolute(o.input).string();
+  result.provenance.inputHash = scan.sourceHash;
+  writeResult(result, output);
+  if (!o.pngDir.empty()) renderResultPngs(result, o.pngDir);
+  const bool stopped = run.stoppedBySignal || run.stoppedByControl;
+  if (jobDir) {
+    jobDir->onSnapshot({reconstructor.iteration(), reconstructor.object(), reconstructor.probe(),
+                        result.history.empty() ? IterationMetrics{} : result.history.back()});
+    jobDir->state(stopped ? "stopped" : "finished", run.stoppedBySignal ? "stopped by a signal"
+                                                    : run.stoppedByControl ? "stopped by the control file"
+                                                                           : "");
+  }
+
+  if (o.progress != ProgressStyle::Json) {
+    std::ostream& out = std::cerr;
+    out << "ptyx recon: " << reconstructor.iteration() << " iterations of "
+        << toString(reconstructor.parameters().algorithm) << " in " << std::fixed
+        << std::setprecision(1) << seconds << " s";
+    if (comm.size() > 1) out << " on " << comm.size() << " ranks";
+    if (!result.history.empty()) {
+      const auto& last = result.history.back();
+      out << std::scientific << std::setprecision(2) << "; fourier error " << last.fourierError;
+      if (std::isfinite(last.objectError)) out << ", object error " << last.objectError;
+    }
+    out << "\n  result: " << output << "\n";
+    if (!o.pngDir.empty()) out << "  pictures: " << o.pngDir << "/\n";
+    if (!run.checkpointPath.empty()) out << "  checkpoint: " << run.checkpointPath << "\n";
+    if (run.stoppedBySignal) out << "  (stopped early by a signal; the result holds what was reached)\n";
+    if (run.stoppedByControl) out << "  (stopped by the control file; the result holds what was reached)\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 Runner addRecon(CLI::App& app, const std::string& commandLine) {
   auto* sub = app.add_subcommand("recon", "Reconstruct object and probe from a scan file");
   auto o = std::make_shared<ReconOptions>();
-  sub->add_option("scan", o->input, "Scan file (CXI)")->required();
-  sub->add_option("-o,--output", o->output, "Result file (CXI); default: <scan>-result.cxi");
-  sub->add_option("--png", o->pngDir, "Directory for PNG pictures of object, probe and errors");
-  sub->add_option("--backend", o->backend, "Compute backend")->capture_default_str();
+  sub->add_option("scan", o->input, "Scan file (CXI)")->required()->type_name("FILE");
+  sub->add_option("-o,--output", o->output, "Result file (CXI); default: <scan>-result.cxi")
+      ->type_name("FILE");
+  sub->add_option("--png", o->pngDir, "Directory for PNG pictures of object, probe and errors")
+      ->type_name("DIR");
+  sub->add_option("--backend", o->backend,
+                  "Compute backend: cpu, cuda (a usable GPU, else an error), auto (cuda when a GPU "
+                  "is usable, else cpu); `ptyx devices` lists the GPUs")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
   const std::map<std::string, ProgressStyle> styles{{"auto", ProgressStyle::Auto},
                                                     {"text", ProgressStyle::Text},
                                                     {"json", ProgressStyle::Json},
                                                     {"none", ProgressStyle::None}};
   sub->add_option("--progress", o->progress,
                   "Progress: text (live line with rate and ETA), json (JSON lines on stdout), none")
-      ->transform(CLI::CheckedTransformer(styles, CLI::ignore_case))
+      ->transform(CLI::CheckedTransformer(styles, CLI::ignore_case).description(""))
+      ->type_name("{auto,text,json,none}")
       ->default_str("auto");
   sub->add_flag("--flip-x", o->orientation.flipX, "Negate the x translations of the file");
   sub->add_flag("--flip-y", o->orientation.flipY, "Negate the y translations of the file");
   sub->add_flag("--swap-xy", o->orientation.swapXY, "Exchange x and y translations of the file");
+  sub->add_option("--comm", o->comm,
+                  "Communicator: auto (MPI when started by mpirun/srun), serial, mpi")
+      ->check(CLI::IsMember({"auto", "serial", "mpi"}))
+      ->capture_default_str()
+      ->group("Jobs");
+  sub->add_option("--checkpoint", o->checkpoint,
+                  "Checkpoint file (HDF5), written atomically every --checkpoint-every iterations, "
+                  "on SIGTERM/SIGINT, on a stop command and at the end; the previous one is kept "
+                  "as PATH.prev. Default with --job-dir: DIR/checkpoint.h5")
+      ->group("Jobs");
+  sub->add_option("--checkpoint-every", o->checkpointEvery,
+                  "Iterations between checkpoints (0 = only on stop and at the end)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group("Jobs");
+  sub->add_option("--resume", o->resume,
+                  "Continue from this checkpoint (or PATH.prev when PATH is damaged); parameter "
+                  "flags given again override the saved ones")
+      ->group("Jobs");
+  sub->add_option("--job-dir", o->jobDir,
+                  "Job directory: progress.jsonl, status.json, snapshot.cxi written there; the "
+                  "control file DIR/control is obeyed (docs/JOBS.md)")
+      ->group("Jobs");
 
   const auto& schema = reconParameterSchema();
   o->values.resize(schema.size());
@@ -93,59 +309,35 @@ Runner addRecon(CLI::App& app, const std::string& commandLine) {
     const auto& spec = schema[i];
     auto* option = sub->add_option(spec.flag(), o->values[i], describe(spec));
     option->default_str(spec.defaultText())->group(spec.group);
-    if (spec.kind == ParameterSpec::Kind::Choice) option->check(CLI::IsMember(spec.choices));
+    switch (spec.kind) {
+      case ParameterSpec::Kind::Integer: option->type_name("INT"); break;
+      case ParameterSpec::Kind::Real: option->type_name("NUMBER"); break;
+      case ParameterSpec::Kind::Text: option->type_name("FILE"); break;
+      case ParameterSpec::Kind::Choice: {
+        std::string names;
+        for (const auto& c : spec.choices) names += (names.empty() ? "" : ",") + c;
+        option->type_name("{" + names + "}");
+        option->check(CLI::IsMember(spec.choices).description(""));
+        break;
+      }
+    }
     o->parameterOptions.emplace_back(&spec, option);
   }
 
   return [o, commandLine] {
-    const ReconParams params = parametersFrom(*o);
-    Scan scan = readScan(o->input, o->orientation);
-    const std::string output =
-        o->output.empty() ? std::filesystem::path(o->input).replace_extension("").string() + "-result.cxi"
-                          : o->output;
-
-    auto backend = makeBackend(o->backend, {params.threads});
-    SerialCommunicator communicator;
-    Reconstructor reconstructor(scan, params, *backend, communicator);
-    scan.magnitudes = {};  // the backend holds its own copy
-
-    ProgressReporter progress(o->progress, params.iterations, std::cerr, std::cout);
-    reconstructor.addObserver(&progress);
-    gRunning.store(&reconstructor);
-    std::signal(SIGINT, onStopSignal);
-    std::signal(SIGTERM, onStopSignal);
-    const auto start = std::chrono::steady_clock::now();
-    reconstructor.run();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    gRunning.store(nullptr);
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    progress.finish();
-
-    Reconstruction result = reconstructor.result();
-    result.provenance.version = PTYX_VERSION;
-    result.provenance.date = isoNow();
-    result.provenance.commandLine = commandLine;
-    result.provenance.inputPath = std::filesystem::absolute(o->input).string();
-    result.provenance.inputHash = scan.sourceHash;
-    writeResult(result, output);
-    if (!o->pngDir.empty()) renderResultPngs(result, o->pngDir);
-
-    if (o->progress != ProgressStyle::Json) {
-      std::ostream& out = std::cerr;
-      out << "ptyx recon: " << reconstructor.iteration() << " iterations of "
-          << toString(params.algorithm) << " in " << std::fixed << std::setprecision(1) << seconds
-          << " s";
-      if (!result.history.empty()) {
-        const auto& last = result.history.back();
-        out << std::scientific << std::setprecision(2) << "; fourier error " << last.fourierError;
-        if (std::isfinite(last.objectError)) out << ", object error " << last.objectError;
+    auto comm = makeCommunicator(o->comm);
+    try {
+      return runRecon(*o, commandLine, *comm);
+    } catch (const std::exception& e) {
+      if (comm->size() > 1) {
+        // One rank failing alone would leave the others waiting in a collective: end them all.
+        std::cerr << "ptyx: error (rank " << comm->rank() << " of " << comm->size()
+                  << "): " << e.what() << "\n"
+                  << std::flush;
+        abortAllRanks(dynamic_cast<const InputError*>(&e) != nullptr ? 2 : 1);
       }
-      out << "\n  result: " << output << "\n";
-      if (!o->pngDir.empty()) out << "  pictures: " << o->pngDir << "/\n";
-      if (reconstructor.stopped()) out << "  (stopped early by a signal; the result holds what was reached)\n";
+      throw;
     }
-    return 0;
   };
 }
 

@@ -22,7 +22,8 @@ Runner addSimulate(CLI::App& app) {
       {"fermat", ScanPattern::Fermat}, {"raster", ScanPattern::Raster},
       {"jitter", ScanPattern::JitteredRaster}};
   sub->add_option("--scan", opts->pattern, "Scan pattern: fermat (spiral), raster, jitter")
-      ->transform(CLI::CheckedTransformer(patterns, CLI::ignore_case))
+      ->transform(CLI::CheckedTransformer(patterns, CLI::ignore_case).description(""))
+      ->type_name("{fermat,raster,jitter}")
       ->default_str("fermat");
   sub->add_option("--overlap", opts->overlap, "Overlap: 1 - mean step / probe diameter")
       ->capture_default_str();
@@ -44,7 +45,8 @@ Runner addSimulate(CLI::App& app) {
                                                  {"aperture", ProbeShape::Aperture},
                                                  {"zoneplate", ProbeShape::ZonePlate}};
   sub->add_option("--probe", opts->probe, "Probe: zoneplate (focus + defocus), aperture, gaussian")
-      ->transform(CLI::CheckedTransformer(shapes, CLI::ignore_case))
+      ->transform(CLI::CheckedTransformer(shapes, CLI::ignore_case).description(""))
+      ->type_name("{zoneplate,aperture,gaussian}")
       ->default_str("zoneplate");
   sub->add_option("--probe-diameter", opts->probeDiameter_m, "Aperture / zone-plate diameter, m (0 = default)");
   sub->add_option("--focal-distance", opts->focalDistance_m, "Zone-plate focal distance, m (0 = default)");

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add("recon", ptyx::cli::addRecon(app, ptyx::cli::joinCommandLine(argc, argv)));
   add("info", ptyx::cli::addInfo(app));
   add("bench", ptyx::cli::addBench(app));
+  add("devices", ptyx::cli::addDevices(app));
 
   try {
     app.parse(argc, argv);

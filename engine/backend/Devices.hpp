@@ -1,0 +1,43 @@
+#pragma once
+// Which compute devices this process can use. Two separate questions (STYLE.md): was Ptyx
+// compiled with CUDA (compiledWithCuda), and is a GPU usable now (queryDevices().usable).
+// No CUDA type appears here; the CUDA side lives in backend/cuda/.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace ptyx {
+
+struct DeviceInfo {
+  int index = 0;
+  std::string name;
+  std::size_t totalBytes = 0;
+  std::size_t freeBytes = 0;
+  int major = 0;  ///< compute capability
+  int minor = 0;
+};
+
+struct DeviceStatus {
+  bool compiled = false;  ///< built with the CUDA toolkit
+  bool usable = false;    ///< at least one device with a context created
+  std::string reason;     ///< why not usable: "compiled without CUDA", "no CUDA driver ...", ...
+  std::vector<DeviceInfo> devices;
+};
+
+[[nodiscard]] bool compiledWithCuda();
+
+/// Lists the CUDA devices (creating a context on each to read its free memory). Never throws for
+/// a missing driver or device: that is reported in `reason`.
+[[nodiscard]] DeviceStatus queryDevices();
+
+/// The node-local rank from the launcher's environment (OMPI_COMM_WORLD_LOCAL_RANK,
+/// SLURM_LOCALID, MPI_LOCALRANKID, MV2_COMM_WORLD_LOCAL_RANK); -1 when none is set.
+[[nodiscard]] int localRank();
+
+/// One rank per GPU: `requested` when >= 0, else the PTYX_DEVICE environment variable, else the
+/// local rank modulo the device count, else 0. Throws InputError when the choice is out of range.
+[[nodiscard]] int chooseDevice(int requested, int deviceCount);
+/// The same choice with the environment given explicitly (`ptyxDevice` may be null), for tests.
+[[nodiscard]] int chooseDevice(int requested, const char* ptyxDevice, int localRank, int deviceCount);
+
+}  // namespace ptyx
