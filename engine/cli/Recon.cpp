@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <iomanip>
@@ -241,7 +242,12 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     if (!result.history.empty()) {
       const auto& last = result.history.back();
       out << std::scientific << std::setprecision(2) << "; fourier error " << last.fourierError;
-      if (std::isfinite(last.objectError)) out << ", object error " << last.objectError;
+      // The object error is scored every few iterations: report the latest score.
+      const auto scored = std::find_if(result.history.rbegin(), result.history.rend(),
+                                       [](const IterationMetrics& m) { return std::isfinite(m.objectError); });
+      if (scored != result.history.rend()) {
+        out << ", object error " << scored->objectError << " (iteration " << scored->iteration << ")";
+      }
     }
     out << "\n  result: " << output << "\n";
     if (!o.pngDir.empty()) out << "  pictures: " << o.pngDir << "/\n";

@@ -190,23 +190,37 @@ Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history, const
     canvas.dashedVline(col, plotY, plotB - 1, kMarker, 5, 4);
   }
 
-  // Curves: gaps where a value is missing, zero or negative; dots when points are few or alone.
+  // Curves: NaN means "not measured" (the object error is scored every few iterations), so the
+  // line runs on to the next measured point; zero or negative values leave a gap on the log
+  // axis. Dots when points are few or alone.
   for (const Series* s : shown) {
     render::StrokeLayer layer(kWidth, kHeight);
     std::size_t valid = 0;
     for (const IterationMetrics& m : history) valid += plottable(m.*s->field) ? 1 : 0;
     const bool dots = valid <= 40;
+    const IterationMetrics* previous = nullptr;  // last measured point, if the line continues
     for (std::size_t i = 0; i < history.size(); ++i) {
       const double v = history[i].*s->field;
-      if (!plottable(v)) continue;
+      if (std::isnan(v)) continue;
+      if (!plottable(v)) {
+        previous = nullptr;
+        continue;
+      }
       const double cx = px(history[i].iteration);
       const double cy = py(v);
-      const bool prevOk = i > 0 && plottable(history[i - 1].*s->field);
-      const bool nextOk = i + 1 < history.size() && plottable(history[i + 1].*s->field);
-      if (prevOk) {
-        layer.segment(px(history[i - 1].iteration), py(history[i - 1].*s->field), cx, cy, kLineWidth);
+      if (previous != nullptr) {
+        layer.segment(px(previous->iteration), py(previous->*s->field), cx, cy, kLineWidth);
       }
-      if (dots || (!prevOk && !nextOk)) layer.dot(cx, cy, 2.5);
+      bool nextOk = false;
+      for (std::size_t k = i + 1; k < history.size() && !nextOk; ++k) {
+        const double w = history[k].*s->field;
+        if (!std::isnan(w)) {
+          nextOk = plottable(w);
+          break;
+        }
+      }
+      if (dots || (previous == nullptr && !nextOk)) layer.dot(cx, cy, 2.5);
+      previous = &history[i];
     }
     layer.paint(canvas, s->colour);
   }
