@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/Formats.hpp"
+#include "support/RunPtyx.hpp"
 #include "support/TinyScans.hpp"
 
 namespace fs = std::filesystem;
@@ -25,33 +26,11 @@ namespace fs = std::filesystem;
 namespace ptyx {
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::Outcome;
+using testing::ptyxBin;
+using testing::slurp;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string ptyxBin() {
-  const char* bin = std::getenv("PTYX_BIN");
-  return bin != nullptr ? bin : "ptyx";
-}
-
-Outcome ptyx(const std::string& args) {
-  const std::string cmd = ptyxBin() + " " + args + " >stdout.txt 2>stderr.txt";
-  const int status = std::system(cmd.c_str());
-  Outcome o;
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = slurp("stdout.txt");
-  o.err = slurp("stderr.txt");
-  return o;
-}
+Outcome ptyx(const std::string& args) { return testing::runPtyx(args); }
 
 class Cli : public ::testing::Test {
  protected:

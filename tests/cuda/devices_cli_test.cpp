@@ -2,40 +2,17 @@
 // without one, devices says why and exits 0, cuda is refused with the reason (exit 2), auto
 // falls back to cpu and says so once. With a usable GPU the same commands must succeed on it.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "backend/Devices.hpp"
+#include "support/RunPtyx.hpp"
 
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using ptyx::testing::Outcome;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Outcome ptyx(const std::string& args) {
-  const char* bin = std::getenv("PTYX_BIN");
-  const std::string cmd = std::string(bin != nullptr ? bin : "ptyx") + " " + args + " >stdout.txt 2>stderr.txt";
-  const int status = std::system(cmd.c_str());
-  Outcome o;
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = slurp("stdout.txt");
-  o.err = slurp("stderr.txt");
-  return o;
-}
+Outcome ptyx(const std::string& args) { return ptyx::testing::runPtyx(args); }
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t n = 0;
