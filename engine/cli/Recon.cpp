@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -20,10 +22,55 @@
 #include "job/JobDirectory.hpp"
 #include "params/ParameterSchema.hpp"
 #include "recon/Reconstructor.hpp"
+#include "backend/Devices.hpp"
+#include "recon/Layout.hpp"
+#include "recon/MemoryPlanner.hpp"
 #include "render/Render.hpp"
 
 namespace ptyx::cli {
 namespace {
+
+// Available host memory per rank on this node: MemAvailable shared by the ranks of the node.
+std::size_t hostCapacityPerRank() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::size_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") break;
+    kib = 0;
+  }
+  if (kib == 0) return 0;
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const long ranksHere = local != nullptr ? std::max(1L, std::atol(local)) : 1L;
+  return kib * 1024 / static_cast<std::size_t>(ranksHere);
+}
+
+// Before anything large is allocated: will this rank's share fit? A plan that cannot is refused
+// with the number of ranks (GPUs) it would take, rather than failing half-way through loading.
+void checkMemoryPlan(const Scan& scan, const ReconParams& params, const std::string& backend,
+                     int ranks) {
+  const ObjectLayout layout = layoutFor(scan);
+  MemoryCase c{scan.frameCount(), scan.frameSize(), layout.rows, layout.cols,
+               static_cast<std::size_t>(std::max(1, params.threads)), needsAuxiliaryWaves(params),
+               backend == "cuda" ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam};
+  std::size_t capacity = 0;
+  if (const char* limit = std::getenv("PTYX_MEMORY_LIMIT_MIB")) {
+    capacity = static_cast<std::size_t>(std::max(0.0, std::strtod(limit, nullptr)) * 1048576.0);
+  } else if (c.target == MemoryTarget::CudaDevice) {
+    const DeviceStatus devices = queryDevices();
+    if (!devices.devices.empty()) {
+      const int d = chooseDevice(-1, static_cast<int>(devices.devices.size()));
+      capacity = devices.devices[static_cast<std::size_t>(d)].freeBytes;
+    }
+  } else {
+    capacity = hostCapacityPerRank();
+  }
+  if (capacity == 0) return;  // unknown capacity: nothing to check against
+  const PlanVerdict verdict = checkPlan(c, ranks, capacity);
+  if (!verdict.fits) throw InputError(scan.sourcePath, "", verdict.message);
+}
+
 
 // Ctrl-C or SIGTERM stops after the current iteration and saves what was reached (and a
 // checkpoint when one is configured). The handler only stores to a lock-free atomic, which is
@@ -124,6 +171,7 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   }
 
   auto backend = makeBackend(o.backend, {params.threads});
+  checkMemoryPlan(scan, params, backend->name(), comm.size());
   Reconstructor reconstructor(scan, loaded ? loaded->state.params : params, *backend, timed);
   const std::size_t frameCount = scan.frameCount();
   scan.magnitudes = {};  // the backend holds its own copy
@@ -257,6 +305,7 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   }
   return 0;
 }
+
 
 }  // namespace
 

@@ -177,6 +177,20 @@ TEST_F(Cli, BadParametersAreNamed) {
   expectRejected("recon sim.cxi --probe-init file --probe-file nowhere.cxi", {"nowhere.cxi"});
 }
 
+TEST_F(Cli, APlanThatCannotFitIsRefusedWithTheRanksItNeeds) {
+  fs::remove("out.cxi");
+  const Outcome o = ptyx("recon sim.cxi --iterations 2 -o out.cxi");
+  ASSERT_EQ(o.code, 0) << o.err;
+  fs::remove("out.cxi");
+  // The same run under a 0.1 MiB cap per rank (PTYX_MEMORY_LIMIT_MIB, as a site would set it).
+  const Outcome refused =
+      testing::runPtyx("recon sim.cxi --iterations 2 -o out.cxi", "PTYX_MEMORY_LIMIT_MIB=0.1");
+  EXPECT_EQ(refused.code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("memory plan"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("rank"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists("out.cxi"));
+}
+
 TEST_F(Cli, SimulateRejectsBadOptionsWithoutWriting) {
   fs::remove("bad-sim.cxi");
   const Outcome o = ptyx("simulate --frames 0 -o bad-sim.cxi");

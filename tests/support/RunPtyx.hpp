@@ -29,9 +29,11 @@ inline std::string ptyxBin() {
   return bin != nullptr ? bin : "ptyx";
 }
 
-/// Runs `ptyx ARGS` through the shell (ARGS is the test's own text, never user input).
-inline Outcome runPtyx(const std::string& args) {
-  const std::string cmd = ptyxBin() + " " + args + " >stdout.txt 2>stderr.txt";
+/// Runs `ptyx ARGS` through the shell (ARGS is the test's own text, never user input), with
+/// optional environment assignments ("NAME=value ...") before it.
+inline Outcome runPtyx(const std::string& args, const std::string& environment = "") {
+  const std::string cmd = (environment.empty() ? "" : environment + " ") + ptyxBin() + " " + args +
+                          " >stdout.txt 2>stderr.txt";
   const int status = std::system(cmd.c_str());
   Outcome o;
   o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
