@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -32,18 +31,9 @@ namespace {
 
 // Available host memory per rank on this node: MemAvailable shared by the ranks of the node.
 std::size_t hostCapacityPerRank() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  std::size_t kib = 0;
-  std::string unit;
-  while (meminfo >> key >> kib >> unit) {
-    if (key == "MemAvailable:") break;
-    kib = 0;
-  }
-  if (kib == 0) return 0;
   const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
   const long ranksHere = local != nullptr ? std::max(1L, std::atol(local)) : 1L;
-  return kib * 1024 / static_cast<std::size_t>(ranksHere);
+  return availableHostBytes() / static_cast<std::size_t>(ranksHere);
 }
 
 // Before anything large is allocated: will this rank's share fit? A plan that cannot is refused

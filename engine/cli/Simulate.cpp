@@ -3,7 +3,9 @@
 
 #include "cli/Commands.hpp"
 #include "io/Formats.hpp"
+#include "recon/MemoryPlanner.hpp"
 #include "sim/Simulator.hpp"
+#include "core/Error.hpp"
 
 namespace ptyx::cli {
 
@@ -59,6 +61,18 @@ Runner addSimulate(CLI::App& app) {
   sub->add_option("-o,--output", *output, "Output CXI file")->required();
 
   return [opts, output] {
+    // The frames (float) and the complex wave they are made from, per frame, at least: refuse a
+    // scan this machine cannot hold instead of being killed half-way through.
+    const std::size_t pixels = checkedProduct(opts->frameSize, opts->frameSize, "simulate: --size");
+    const std::size_t bytes = checkedProduct(checkedProduct(opts->frames, pixels, "simulate: --frames"),
+                                             8, "simulate: --frames");
+    const std::size_t available = availableHostBytes();
+    if (available > 0 && bytes > available) {
+      throw InputError("simulate", "frames",
+                       std::to_string(opts->frames) + " frames of " + std::to_string(opts->frameSize) +
+                           "x" + std::to_string(opts->frameSize) + " need at least " + formatBytes(bytes) +
+                           ", more than the " + formatBytes(available) + " available");
+    }
     const Scan scan = simulate(*opts);
     writeScan(scan, *output);
     std::cout << "ptyx simulate: wrote " << *output << " (" << scan.frameCount() << " frames of "

@@ -1,5 +1,7 @@
 #include "recon/MemoryPlanner.hpp"
 
+#include <fstream>
+
 #include <algorithm>
 #include <iomanip>
 #include <sstream>
@@ -112,6 +114,17 @@ PlanVerdict checkPlan(const MemoryCase& c, int ranks, std::size_t capacityBytes)
 void requirePlan(const MemoryCase& c, int ranks, std::size_t capacityBytes) {
   const PlanVerdict v = checkPlan(c, ranks, capacityBytes);
   if (!v.fits) throw Error(v.message);
+}
+
+std::size_t availableHostBytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::size_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return 0;
 }
 
 }  // namespace ptyx

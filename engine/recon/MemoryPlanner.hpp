@@ -73,6 +73,9 @@ struct PlanVerdict {
 /// checkPlan, throwing Error with its message when the plan does not fit.
 void requirePlan(const MemoryCase& c, int ranks, std::size_t capacityBytes);
 
+/// MemAvailable of this machine (/proc/meminfo), 0 when unknown.
+[[nodiscard]] std::size_t availableHostBytes();
+
 /// "123.4 MiB" / "12.3 GiB".
 [[nodiscard]] std::string formatBytes(std::size_t bytes);
 

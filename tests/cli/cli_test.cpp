@@ -197,6 +197,11 @@ TEST_F(Cli, SimulateRejectsBadOptionsWithoutWriting) {
   EXPECT_EQ(o.code, 2) << o.err;
   EXPECT_NE(o.err.find("frames"), std::string::npos) << o.err;
   EXPECT_FALSE(fs::exists("bad-sim.cxi"));
+  // A scan larger than the machine: refused up front, not killed half-way.
+  const Outcome huge = ptyx("simulate --frames 100000000 --size 1024 -o bad-sim.cxi");
+  EXPECT_EQ(huge.code, 2) << huge.err;
+  EXPECT_NE(huge.err.find("available"), std::string::npos) << huge.err;
+  EXPECT_FALSE(fs::exists("bad-sim.cxi"));
 }
 
 }  // namespace
