@@ -1,0 +1,53 @@
+#pragma once
+// The one command path (DESIGN.md §6): every user action that changes state goes through here,
+// whether it came from a menu, a toolbar, the parameter form, drag and drop or a test. Parameter
+// changes are QUndoCommands on the undo stack; run control is not undoable. After each command
+// commandExecuted(name, arguments) is emitted: the session recorder listens to it, and replay
+// calls execute() with what it recorded.
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+#include <QUndoStack>
+
+#include "Workbench.hpp"
+
+namespace ptyx::app {
+
+class CommandBus : public QObject {
+  Q_OBJECT
+ public:
+  explicit CommandBus(Workbench& workbench, QObject* parent = nullptr);
+
+  [[nodiscard]] QUndoStack* undoStack() { return &undo_; }
+  [[nodiscard]] Workbench& workbench() { return workbench_; }
+
+  void openScan(const QString& path);
+  /// Validated through the schema; false (and commandRejected) when the value is refused.
+  bool setParameter(const QString& name, const QString& value);
+  /// Sets β, γ and the algorithm to the preset of "dm", "raar", "hio" or "er".
+  bool applyPreset(const QString& algorithm);
+  bool run();
+  void pause();
+  void resume();
+  bool step();
+  void stop();
+  void undo();
+  void redo();
+
+  /// Executes a recorded command: {"open_scan", {"path"}}, {"set_parameter", {"name",
+  /// "value"}}, {"apply_preset", {"algorithm"}}, {"run"}, {"pause"}, {"resume"}, {"step"},
+  /// {"stop"}, {"undo"}, {"redo"}. False for an unknown command or a refused one.
+  bool execute(const QString& name, const QJsonObject& arguments);
+
+ signals:
+  void commandExecuted(const QString& name, const QJsonObject& arguments);
+  void commandRejected(const QString& name, const QString& reason);
+
+ private:
+  void executed(const QString& name, const QJsonObject& arguments = {});
+
+  Workbench& workbench_;
+  QUndoStack undo_;
+};
+
+}  // namespace ptyx::app

@@ -1,0 +1,113 @@
+#pragma once
+// The Ptyx workbench window: scan summary and checks, the parameter form with presets, run
+// control, object (amplitude, phase; linked pan/zoom), probe and error views, and a status bar
+// with iteration, rate and ETA. It turns user gestures into CommandBus calls and shows what the
+// Workbench reports; it holds no reconstruction state of its own.
+#include <QMainWindow>
+#include <QStringList>
+
+#include <deque>
+#include <memory>
+
+#include "CommandBus.hpp"
+#include "Workbench.hpp"
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QListWidget;
+class QMenu;
+
+namespace ptyx::widgets {
+class CameraLink;
+class ComplexImageView;
+class ErrorPlotView;
+}  // namespace ptyx::widgets
+
+namespace ptyx::app {
+
+class ParameterForm;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+  MainWindow(const MainWindow&) = delete;
+  MainWindow& operator=(const MainWindow&) = delete;
+
+  [[nodiscard]] CommandBus& bus() { return bus_; }
+  [[nodiscard]] Workbench& workbench() { return workbench_; }
+  [[nodiscard]] ParameterForm* parameterForm() const { return form_; }
+  [[nodiscard]] widgets::ComplexImageView* objectAmplitudeView() const { return objectAmplitude_; }
+  [[nodiscard]] widgets::ComplexImageView* objectPhaseView() const { return objectPhase_; }
+  [[nodiscard]] widgets::ComplexImageView* probeView() const { return probe_; }
+  [[nodiscard]] widgets::ErrorPlotView* errorPlot() const { return errors_; }
+  [[nodiscard]] QListWidget* checksList() const { return checks_; }
+  /// The text of a scan-summary row ("frames", "frame_size", "energy", "distance",
+  /// "detector_pixel", "object_pixel", "object_size", "memory").
+  [[nodiscard]] QString summary(const QString& key) const;
+  [[nodiscard]] QString statusText() const;
+
+  /// File ▸ Save result without the dialog; false and a message box on failure.
+  bool saveResult(const QString& path);
+  /// File ▸ Export PNGs without the dialog.
+  bool exportPngs(const QString& directory);
+  [[nodiscard]] QStringList recentFiles() const;
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void buildActions();
+  void buildMenus();
+  void buildDocks();
+  void updateActions();
+  void updateRecentMenu();
+  void addRecentFile(const QString& path);
+  void showSummary();
+  void showFindings();
+  void showPreview();
+  void onIterated(const IterationMetrics& metrics);
+  void onSnapshot(const std::shared_ptr<const Snapshot>& snapshot);
+  void onStateChanged(Workbench::State state);
+  void updateStatus();
+  void openDialog();
+  void saveDialog();
+  void exportDialog();
+  void showError(const QString& title, const QString& message);
+
+  Workbench workbench_;
+  CommandBus bus_;
+
+  ParameterForm* form_ = nullptr;
+  QComboBox* preset_ = nullptr;
+  widgets::ComplexImageView* objectAmplitude_ = nullptr;
+  widgets::ComplexImageView* objectPhase_ = nullptr;
+  widgets::ComplexImageView* probe_ = nullptr;
+  widgets::ErrorPlotView* errors_ = nullptr;
+  widgets::CameraLink* link_ = nullptr;
+  QListWidget* checks_ = nullptr;
+  QWidget* summaryPanel_ = nullptr;
+  QLabel* iterationLabel_ = nullptr;
+  QLabel* rateLabel_ = nullptr;
+  QLabel* etaLabel_ = nullptr;
+  QMenu* recentMenu_ = nullptr;
+
+  QAction* openAction_ = nullptr;
+  QAction* saveAction_ = nullptr;
+  QAction* exportAction_ = nullptr;
+  QAction* runAction_ = nullptr;
+  QAction* pauseAction_ = nullptr;
+  QAction* stepAction_ = nullptr;
+  QAction* stopAction_ = nullptr;
+  QAction* undoAction_ = nullptr;
+  QAction* redoAction_ = nullptr;
+
+  std::deque<double> recentSeconds_;  // wall time of the last iterations, for rate and ETA
+  bool quietErrors_ = false;          // no modal boxes (tests set PTYX_GUI_NO_DIALOGS)
+};
+
+}  // namespace ptyx::app

@@ -1,0 +1,95 @@
+#include "RunWorker.hpp"
+
+#include <QDateTime>
+
+#include <exception>
+
+#include "backend/Backend.hpp"
+
+namespace ptyx::app {
+
+// Engine observer -> Qt signals. Runs on the worker thread (inside step()); the signals cross to
+// the GUI thread as queued calls, carrying copies the GUI may keep.
+class RunWorker::ObserverAdapter final : public ReconstructionObserver {
+ public:
+  explicit ObserverAdapter(RunWorker& worker) : worker_(worker) {}
+  void onIteration(const IterationMetrics& metrics) override { emit worker_.iterated(metrics); }
+  void onSnapshot(const Snapshot& snapshot) override {
+    // A GUI that is still drawing the previous snapshot gets no new one: snapshots are the
+    // latest state, not a queue, so dropping one loses nothing.
+    if (worker_.snapshotInFlight_.exchange(true)) return;
+    emit worker_.snapshotReady(std::make_shared<const Snapshot>(snapshot));
+  }
+
+ private:
+  RunWorker& worker_;
+};
+
+RunWorker::RunWorker(std::shared_ptr<const Scan> scan, const ReconParams& params)
+    : scan_(std::move(scan)), params_(params) {}
+
+RunWorker::~RunWorker() = default;
+
+void RunWorker::requestPause(bool paused) { paused_.store(paused); }
+
+void RunWorker::requestStop() { stop_.store(true); }
+
+void RunWorker::requestParameters(const ReconParams& params) {
+  const std::lock_guard lock(requestMutex_);
+  pending_ = params;
+}
+
+void RunWorker::build() {
+  backend_ = makeBackend("cpu", {params_.threads});
+  reconstructor_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);
+  observer_ = std::make_unique<ObserverAdapter>(*this);
+  reconstructor_->addObserver(observer_.get());
+}
+
+std::shared_ptr<const Reconstruction> RunWorker::currentResult() const {
+  auto result = std::make_shared<Reconstruction>(reconstructor_->result());
+  result->provenance.program = "ptyx-gui";
+  result->provenance.version = PTYX_VERSION;
+  result->provenance.date =
+      QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
+  result->provenance.commandLine = "ptyx-gui";
+  result->provenance.inputPath = scan_->sourcePath;
+  result->provenance.inputHash = scan_->sourceHash;
+  return result;
+}
+
+void RunWorker::runIterations(int count) {
+  RunEnd end = RunEnd::Paused;
+  try {
+    if (!reconstructor_) build();
+    int done = 0;
+    while (true) {
+      if (stop_.load()) {
+        end = RunEnd::Stopped;
+        break;
+      }
+      if (count < 0 && paused_.load()) break;
+      if (count >= 0 && done >= count) break;
+      {
+        const std::lock_guard lock(requestMutex_);
+        if (pending_) {
+          params_ = *pending_;
+          reconstructor_->requestParameters(*pending_);  // applied before the next iteration
+          pending_.reset();
+        }
+      }
+      if (count < 0 && reconstructor_->iteration() >= params_.iterations) {
+        end = RunEnd::Finished;
+        break;
+      }
+      done += reconstructor_->step(1);
+    }
+  } catch (const std::exception& e) {
+    emit runEnded(RunEnd::Failed, reconstructor_ ? currentResult() : nullptr,
+                  QString::fromStdString(e.what()));
+    return;
+  }
+  emit runEnded(end, currentResult(), {});
+}
+
+}  // namespace ptyx::app

@@ -1,0 +1,77 @@
+#pragma once
+// The reconstruction's side of the live run (DESIGN.md §3, STYLE.md principle 10). A RunWorker
+// lives on its own QThread, owns the backend and the Reconstructor, and calls step(1) in a loop,
+// looking at pause, stop and parameter requests between iterations. The engine knows nothing of
+// Qt: an observer adapter turns its callbacks into signals emitted on the worker thread, which
+// reach the GUI through queued connections. Nothing here ever blocks the GUI thread.
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "core/Reconstruction.hpp"
+#include "core/Scan.hpp"
+#include "params/Parameters.hpp"
+#include "recon/Reconstructor.hpp"
+
+namespace ptyx::app {
+
+/// Why a run loop returned control.
+enum class RunEnd { Paused, Finished, Stopped, Failed };
+
+class RunWorker : public QObject {
+  Q_OBJECT
+ public:
+  RunWorker(std::shared_ptr<const Scan> scan, const ReconParams& params);
+  ~RunWorker() override;
+  RunWorker(const RunWorker&) = delete;
+  RunWorker& operator=(const RunWorker&) = delete;
+
+  // Thread-safe; called from the GUI thread, seen before the next iteration.
+  void requestPause(bool paused);
+  void requestStop();
+  void requestParameters(const ReconParams& params);
+  /// The GUI has drawn the last snapshot; the next one may be sent.
+  void snapshotConsumed() { snapshotInFlight_.store(false); }
+
+ public slots:
+  /// Runs up to `count` iterations (-1: until params.iterations are complete), returning early
+  /// on pause or stop, then emits runEnded with the result so far. Builds the Reconstructor on
+  /// the first call, so that loading the frames also happens on this thread.
+  void runIterations(int count);
+
+ signals:
+  void iterated(const ptyx::IterationMetrics& metrics);
+  /// At the engine's throttled rate, and never while the GUI still holds an undrawn snapshot.
+  void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
+  void runEnded(ptyx::app::RunEnd end, std::shared_ptr<const ptyx::Reconstruction> result,
+                const QString& message);
+
+ private:
+  class ObserverAdapter;
+  void build();
+  [[nodiscard]] std::shared_ptr<const Reconstruction> currentResult() const;
+
+  std::shared_ptr<const Scan> scan_;
+  ReconParams params_;  // the worker's view of the parameters (targets, iterations)
+  std::unique_ptr<Backend> backend_;
+  SerialCommunicator communicator_;
+  std::unique_ptr<Reconstructor> reconstructor_;
+  std::unique_ptr<ObserverAdapter> observer_;
+
+  std::mutex requestMutex_;
+  std::optional<ReconParams> pending_;
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> snapshotInFlight_{false};
+};
+
+}  // namespace ptyx::app
+
+Q_DECLARE_METATYPE(ptyx::IterationMetrics)
+Q_DECLARE_METATYPE(std::shared_ptr<const ptyx::Snapshot>)
+Q_DECLARE_METATYPE(std::shared_ptr<const ptyx::Reconstruction>)
+Q_DECLARE_METATYPE(ptyx::app::RunEnd)

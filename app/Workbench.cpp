@@ -1,0 +1,228 @@
+#include "Workbench.hpp"
+
+#include <exception>
+
+#include "init/Initialisation.hpp"
+#include "io/Formats.hpp"
+#include "recon/Layout.hpp"
+
+namespace ptyx::app {
+
+Workbench::Workbench(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<ptyx::IterationMetrics>();
+  qRegisterMetaType<std::shared_ptr<const ptyx::Snapshot>>();
+  qRegisterMetaType<std::shared_ptr<const ptyx::Reconstruction>>();
+  qRegisterMetaType<ptyx::app::RunEnd>();
+  qRegisterMetaType<ptyx::ReconParams>();
+}
+
+Workbench::~Workbench() {
+  stopWorker();
+  if (loader_) loader_->wait();
+}
+
+void Workbench::setState(State state) {
+  if (state_ == state) return;
+  state_ = state;
+  emit stateChanged(state);
+}
+
+void Workbench::openScan(const QString& path) {
+  if (loader_) return;  // one read at a time
+  stopWorker();
+  setState(State::Loading);
+  // Reading and hashing a large scan takes seconds: not on the GUI thread. The result comes back
+  // as a queued call on this object (dropped if it is gone; the destructor joins the thread).
+  loader_ = QThread::create([this, path] {
+    std::shared_ptr<const Scan> scan;
+    std::vector<Finding> findings;
+    QString error;
+    try {
+      scan = std::make_shared<const Scan>(readScan(path.toStdString()));
+      findings = checkScan(*scan);
+    } catch (const std::exception& e) {
+      error = QString::fromStdString(e.what());
+    }
+    QMetaObject::invokeMethod(this, [this, scan, path, error, findings]() mutable {
+      if (loader_) {
+        loader_->wait();
+        loader_->deleteLater();
+        loader_ = nullptr;
+      }
+      if (!scan) {
+        setState(scan_ ? State::Ready : State::Empty);
+        emit loadFailed(path, error);
+        return;
+      }
+      finishOpen(std::move(scan), path, std::move(findings));
+    }, Qt::QueuedConnection);
+  });
+  loader_->start();
+}
+
+void Workbench::finishOpen(std::shared_ptr<const Scan> scan, const QString& path,
+                           std::vector<Finding> scanFindings) {
+  scan_ = std::move(scan);
+  scanPath_ = path;
+  scanFindings_ = std::move(scanFindings);
+  result_.reset();
+  iteration_ = 0;
+  updatePreview();
+  setState(State::Ready);
+  emit scanLoaded(path);
+  emit resultChanged();
+}
+
+void Workbench::updatePreview() {
+  if (!scan_) return;
+  std::string probeError;
+  try {
+    probePreview_ = initialProbe(params_, *scan_);
+  } catch (const std::exception& e) {
+    probePreview_ = {};
+    probeError = e.what();
+  }
+  try {
+    const auto layout = layoutFor(*scan_);
+    objectPreview_ = initialObject(params_, layout.rows, layout.cols);
+  } catch (const std::exception&) {
+    objectPreview_ = {};  // checkRun names the problem
+  }
+  findings_ = scanFindings_;
+  const auto runFindings = checkRun(*scan_, params_, probePreview_, probeError);
+  findings_.insert(findings_.end(), runFindings.begin(), runFindings.end());
+  emit previewChanged();
+}
+
+void Workbench::setParameters(const ReconParams& params) {
+  if (params == params_) return;
+  const ReconParams before = params_;
+  params_ = params;
+  if (worker_ && (state_ == State::Running || state_ == State::Paused)) {
+    worker_->requestParameters(params_);
+  }
+  // The preview shows the start of a run: only worth recomputing before one.
+  if (state_ == State::Ready || state_ == State::Finished) {
+    const bool initChanged =
+        before.probeInit != params.probeInit || before.probeSigmaPixels != params.probeSigmaPixels ||
+        before.apertureDiameter_m != params.apertureDiameter_m ||
+        before.focalDistance_m != params.focalDistance_m || before.defocus_m != params.defocus_m ||
+        before.probeFile != params.probeFile || before.objectInit != params.objectInit ||
+        before.objectAmplitude != params.objectAmplitude || before.objectFile != params.objectFile ||
+        before.seed != params.seed || before.iterations != params.iterations ||
+        before.probeUpdateStart != params.probeUpdateStart;
+    if (initChanged) updatePreview();
+  }
+  emit parametersChanged(params_);
+}
+
+bool Workbench::startWorker(QString* why) {
+  if (!scan_ || state_ == State::Loading) {
+    if (why) *why = tr("No scan is open.");
+    return false;
+  }
+  updatePreview();
+  if (hasErrors(findings_)) {
+    if (why) *why = tr("The checks before a run found errors (see the Checks panel).");
+    return false;
+  }
+  stopWorker();
+  iteration_ = 0;
+  result_.reset();
+  thread_ = new QThread(this);
+  thread_->setObjectName(QStringLiteral("ptyx-reconstruction"));
+  auto* worker = new RunWorker(scan_, params_);
+  worker->moveToThread(thread_);
+  worker_ = worker;
+  connect(thread_, &QThread::finished, worker, &QObject::deleteLater);
+  connect(worker, &RunWorker::iterated, this, [this](const IterationMetrics& m) {
+    iteration_ = m.iteration;
+    emit iterated(m);
+  }, Qt::QueuedConnection);
+  connect(worker, &RunWorker::snapshotReady, this, &Workbench::onSnapshot, Qt::QueuedConnection);
+  connect(worker, &RunWorker::runEnded, this, &Workbench::onRunEnded, Qt::QueuedConnection);
+  thread_->start();
+  return true;
+}
+
+void Workbench::stopWorker() {
+  if (!thread_) return;
+  if (worker_) {
+    worker_->requestStop();
+    worker_->requestPause(true);
+  }
+  // Called when a run is replaced or the window closes: waits for at most the iteration in
+  // flight, since the loop looks at the stop flag between iterations.
+  thread_->quit();
+  thread_->wait();
+  delete thread_;
+  thread_ = nullptr;
+}
+
+bool Workbench::run(QString* why) {
+  if (state_ == State::Paused) {
+    resume();
+    return true;
+  }
+  if (state_ == State::Running) return true;
+  if (!startWorker(why)) return false;
+  setState(State::Running);
+  QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
+  return true;
+}
+
+void Workbench::pause() {
+  if (state_ != State::Running || !worker_) return;
+  worker_->requestPause(true);
+  setState(State::Paused);
+}
+
+void Workbench::resume() {
+  if (state_ != State::Paused || !worker_) return;
+  worker_->requestPause(false);
+  setState(State::Running);
+  QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
+}
+
+bool Workbench::step(QString* why) {
+  if (state_ == State::Running) return false;
+  if (state_ != State::Paused) {
+    if (!startWorker(why)) return false;
+    worker_->requestPause(true);
+    setState(State::Paused);
+  }
+  QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, 1));
+  return true;
+}
+
+void Workbench::stop() {
+  if ((state_ != State::Running && state_ != State::Paused) || !worker_) return;
+  worker_->requestStop();
+  // A paused worker is idle: wake it so that it returns the final result.
+  QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, 0));
+  setState(State::Finished);
+}
+
+void Workbench::onSnapshot(std::shared_ptr<const Snapshot> snapshot) {
+  emit snapshotReady(snapshot);
+  if (worker_) worker_->snapshotConsumed();
+}
+
+void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> result,
+                           const QString& message) {
+  if (result) {
+    result_ = std::move(result);
+    emit resultChanged();
+  }
+  switch (end) {
+    case RunEnd::Paused: break;  // the state already says so (or a resume is queued)
+    case RunEnd::Finished:
+    case RunEnd::Stopped: setState(State::Finished); break;
+    case RunEnd::Failed:
+      setState(State::Finished);
+      emit runFailed(message);
+      break;
+  }
+}
+
+}  // namespace ptyx::app

@@ -1,0 +1,93 @@
+#pragma once
+// The application model and run presenter: the open scan, the parameters, the live run on its
+// worker thread, the latest result. Holds no widgets; the main window shows what it says, and
+// every change to it arrives through the CommandBus (the one command path of DESIGN.md §6).
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QThread>
+
+#include <memory>
+#include <vector>
+
+#include "Preflight.hpp"
+#include "RunWorker.hpp"
+
+namespace ptyx::app {
+
+class Workbench : public QObject {
+  Q_OBJECT
+ public:
+  enum class State { Empty, Loading, Ready, Running, Paused, Finished };
+  Q_ENUM(State)
+
+  explicit Workbench(QObject* parent = nullptr);
+  ~Workbench() override;
+  Workbench(const Workbench&) = delete;
+  Workbench& operator=(const Workbench&) = delete;
+
+  [[nodiscard]] State state() const { return state_; }
+  [[nodiscard]] std::shared_ptr<const Scan> scan() const { return scan_; }
+  [[nodiscard]] QString scanPath() const { return scanPath_; }
+  [[nodiscard]] const ReconParams& parameters() const { return params_; }
+  /// The initial probe for the current scan and parameters (empty when it cannot be made).
+  [[nodiscard]] const Image<cfloat>& initialProbePreview() const { return probePreview_; }
+  [[nodiscard]] const Image<cfloat>& initialObjectPreview() const { return objectPreview_; }
+  [[nodiscard]] const std::vector<Finding>& findings() const { return findings_; }
+  /// The result when the run last returned control (paused, finished, stopped); may be null.
+  [[nodiscard]] std::shared_ptr<const Reconstruction> result() const { return result_; }
+  /// Iterations completed in the current run.
+  [[nodiscard]] int iteration() const { return iteration_; }
+
+  // Actions. Call them through the CommandBus so that undo and the recorder see them.
+  /// Reads the scan on a helper thread; scanLoaded or loadFailed follows.
+  void openScan(const QString& path);
+  /// Takes effect at once when idle, at the next iteration while a run is live.
+  void setParameters(const ReconParams& params);
+  /// False (and `why`) when the checks found errors or nothing is open.
+  bool run(QString* why = nullptr);
+  void pause();
+  void resume();
+  bool step(QString* why = nullptr);
+  void stop();
+
+ signals:
+  void stateChanged(ptyx::app::Workbench::State state);
+  void scanLoaded(const QString& path);
+  void loadFailed(const QString& path, const QString& message);
+  void parametersChanged(const ptyx::ReconParams& params);
+  /// The initial probe/object preview and the findings were recomputed.
+  void previewChanged();
+  void iterated(const ptyx::IterationMetrics& metrics);
+  void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
+  void resultChanged();
+  void runFailed(const QString& message);
+
+ private:
+  void setState(State state);
+  void finishOpen(std::shared_ptr<const Scan> scan, const QString& path,
+                  std::vector<Finding> scanFindings);
+  void updatePreview();
+  bool startWorker(QString* why);
+  void stopWorker();
+  void onSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  void onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> result, const QString& message);
+
+  State state_ = State::Empty;
+  std::shared_ptr<const Scan> scan_;
+  QString scanPath_;
+  ReconParams params_;
+  Image<cfloat> probePreview_;
+  Image<cfloat> objectPreview_;
+  std::vector<Finding> scanFindings_;
+  std::vector<Finding> findings_;
+  std::shared_ptr<const Reconstruction> result_;
+  int iteration_ = 0;
+  QThread* loader_ = nullptr;  // reading a scan; joined before destruction
+  QThread* thread_ = nullptr;  // the run's worker thread
+  QPointer<RunWorker> worker_;
+};
+
+}  // namespace ptyx::app
+
+Q_DECLARE_METATYPE(ptyx::ReconParams)

@@ -1,0 +1,294 @@
+// Drives the real main window the way a user would (issue 5): open a demo scan, change β through
+// the form, run 20 iterations and watch the object views change and the object error fall, pause
+// and resume, change a parameter mid-run, stop, save and re-open the result. Runs under Xvfb.
+#include <QAction>
+#include <QCoreApplication>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QListWidget>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTest>
+
+#include <cmath>
+#include <memory>
+
+#include "GuiTestSupport.hpp"
+#include "MainWindow.hpp"
+#include "ParameterForm.hpp"
+#include "Preflight.hpp"
+#include "io/Formats.hpp"
+#include "sim/Simulator.hpp"
+#include "widgets/ComplexImageView.hpp"
+#include "widgets/ErrorPlotView.hpp"
+
+using ptyx::app::MainWindow;
+using ptyx::app::Workbench;
+using State = ptyx::app::Workbench::State;
+
+namespace {
+
+/// Standard deviation of the grey level of a widget's frame: a flat picture has none.
+double greyDeviation(const QImage& image) {
+  double sum = 0.0, sum2 = 0.0;
+  const double n = static_cast<double>(image.width()) * image.height();
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) {
+      const double g = qGray(image.pixel(x, y));
+      sum += g;
+      sum2 += g * g;
+    }
+  }
+  const double mean = sum / n;
+  return std::sqrt(std::max(0.0, sum2 / n - mean * mean));
+}
+
+/// Deviation of the amplitude of the central half of an image (the well-lit part).
+double centralAmplitudeDeviation(const ptyx::Image<ptyx::cfloat>& image) {
+  double sum = 0.0, sum2 = 0.0, n = 0.0;
+  for (std::size_t r = image.rows() / 4; r < 3 * image.rows() / 4; ++r) {
+    for (std::size_t c = image.cols() / 4; c < 3 * image.cols() / 4; ++c) {
+      const double a = std::sqrt(static_cast<double>(ptyx::norm2(image(r, c))));
+      sum += a;
+      sum2 += a * a;
+      n += 1.0;
+    }
+  }
+  const double mean = sum / n;
+  return std::sqrt(std::max(0.0, sum2 / n - mean * mean));
+}
+
+}  // namespace
+
+class MainWindowTest : public QObject {
+  Q_OBJECT
+
+ public:
+  static void initMain() {
+    // Settings of this test stay in its scratch directory; errors go to the status bar, not to
+    // modal boxes nobody would close.
+    qputenv("XDG_CONFIG_HOME", QDir::currentPath().toLocal8Bit() + "/config");
+    qputenv("PTYX_GUI_NO_DIALOGS", "1");
+    QCoreApplication::setOrganizationName(QStringLiteral("PtyxTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("ptyx-gui-test"));
+    ptyx::widgets::VtkRenderWidget::setDefaultSurfaceFormat();
+  }
+
+ private slots:
+  void initTestCase();
+  void opensTheScanAndSummarisesIt();
+  void changesBetaThroughTheFormWithUndo();
+  void runsTwentyIterationsAndTheObjectConverges();
+  void pauseStopsProgressAndResumeContinues();
+  void parameterChangeMidRunIsAppliedAndMarked();
+  void stopLeavesAResultThatSavesAndReopens();
+  void checksFlagEmptyFramesAndMask();
+  void cleanupTestCase();
+
+ private:
+  QAction* action(const char* name) { return window_->findChild<QAction*>(QString::fromLatin1(name)); }
+  void setReal(const char* name, double value) {
+    auto* box = qobject_cast<QDoubleSpinBox*>(window_->parameterForm()->editor(name));
+    QVERIFY(box);
+    box->setValue(value);
+  }
+  void setInteger(const char* name, int value) {
+    auto* box = qobject_cast<QSpinBox*>(window_->parameterForm()->editor(name));
+    QVERIFY(box);
+    box->setValue(value);
+  }
+
+  QString scanPath_;
+  std::unique_ptr<MainWindow> window_;
+  std::unique_ptr<QSignalSpy> commands_;
+};
+
+void MainWindowTest::initTestCase() {
+  ptyx::SimulationOptions options;
+  options.frames = 64;
+  options.frameSize = 32;
+  options.seed = 3;
+  scanPath_ = QDir::current().absoluteFilePath(QStringLiteral("demo.cxi"));
+  ptyx::writeScan(ptyx::simulate(options), scanPath_.toStdString());
+  window_ = std::make_unique<MainWindow>();
+  commands_ = std::make_unique<QSignalSpy>(&window_->bus(), &ptyx::app::CommandBus::commandExecuted);
+  QVERIFY(ptyx::test::showAndExpose(*window_));
+}
+
+void MainWindowTest::opensTheScanAndSummarisesIt() {
+  QVERIFY(!action("actionRun")->isEnabled());
+  window_->bus().openScan(scanPath_);
+  QTRY_COMPARE_WITH_TIMEOUT(window_->workbench().state(), State::Ready, 10000);
+  QCOMPARE(window_->summary(QStringLiteral("frames")), QStringLiteral("64"));
+  QVERIFY(window_->summary(QStringLiteral("frame_size")).startsWith(QStringLiteral("32 × 32")));
+  QVERIFY(window_->summary(QStringLiteral("energy")).contains(QStringLiteral("keV")));
+  QVERIFY(window_->summary(QStringLiteral("memory")).contains(QStringLiteral("iB")));
+  QVERIFY(window_->recentFiles().contains(scanPath_));
+  QVERIFY(action("actionRun")->isEnabled());
+  // The probe view previews the initial probe before any run.
+  QCOMPARE(window_->probeView()->imageRows(), 32);
+  QVERIFY(window_->checksList()->count() >= 1);
+  QCOMPARE(commands_->first().at(0).toString(), QStringLiteral("open_scan"));
+}
+
+void MainWindowTest::changesBetaThroughTheFormWithUndo() {
+  auto& wb = window_->workbench();
+  QVERIFY(window_->bus().applyPreset(QStringLiteral("raar")));
+  QVERIFY(wb.parameters().algorithm == ptyx::Algorithm::RAAR);
+  QCOMPARE(wb.parameters().beta, 0.8);
+  setReal("beta", 0.95);
+  QCOMPARE(wb.parameters().beta, 0.95);
+  QCOMPARE(commands_->last().at(0).toString(), QStringLiteral("set_parameter"));
+  QCOMPARE(commands_->last().at(1).toJsonObject().value(QStringLiteral("name")).toString(), QStringLiteral("beta"));
+
+  action("actionUndo")->trigger();
+  QCOMPARE(wb.parameters().beta, 0.8);
+  auto* beta = qobject_cast<QDoubleSpinBox*>(window_->parameterForm()->editor("beta"));
+  QCOMPARE(beta->value(), 0.8);  // the form shows the undone value
+  action("actionRedo")->trigger();
+  QCOMPARE(wb.parameters().beta, 0.95);
+  QCOMPARE(beta->value(), 0.95);
+
+  // Out of range for RAAR: refused, and the form goes back to the value that holds.
+  QVERIFY(!window_->bus().setParameter(QStringLiteral("beta"), QStringLiteral("1.5")));
+  QCOMPARE(wb.parameters().beta, 0.95);
+
+  setInteger("iterations", 20);
+  setReal("snapshot_interval", 0.0);
+  QCOMPARE(wb.parameters().iterations, 20);
+}
+
+void MainWindowTest::runsTwentyIterationsAndTheObjectConverges() {
+  auto& wb = window_->workbench();
+  const double before = greyDeviation(ptyx::test::frame(*window_->objectAmplitudeView()));
+  QSignalSpy snapshots(&wb, &Workbench::snapshotReady);
+  action("actionRun")->trigger();
+  QCOMPARE(wb.state(), State::Running);
+  QTRY_COMPARE_WITH_TIMEOUT(wb.state(), State::Finished, 60000);
+  QTRY_VERIFY(wb.result() != nullptr);
+
+  QCOMPARE(wb.iteration(), 20);
+  QCOMPARE(window_->errorPlot()->pointCount(), 20);
+  QVERIFY(snapshots.count() >= 1);
+  const auto& history = wb.result()->history;
+  QCOMPARE(history.size(), std::size_t{20});
+  QVERIFY(std::isfinite(history.front().objectError) && std::isfinite(history.back().objectError));
+  QVERIFY2(history.back().objectError < 0.99 * history.front().objectError,
+           qPrintable(QStringLiteral("object error %1 -> %2").arg(history.front().objectError).arg(history.back().objectError)));
+  QVERIFY(window_->statusText().contains(QStringLiteral("Iteration 20 / 20")));
+  QVERIFY(window_->statusText().contains(QStringLiteral("it/s")));
+
+  // What the user sees: the flat initial object has become a structured picture.
+  QVERIFY(centralAmplitudeDeviation(wb.result()->object) > 0.02);
+  QImage after;
+  QTRY_VERIFY_WITH_TIMEOUT((after = ptyx::test::frame(*window_->objectAmplitudeView()),
+                            greyDeviation(after) > before + 10.0), 5000);
+  ptyx::test::saveSample(after, QStringLiteral("main_window_object"));
+  ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("main_window"));
+}
+
+void MainWindowTest::pauseStopsProgressAndResumeContinues() {
+  auto& wb = window_->workbench();
+  setInteger("iterations", 1000000);
+  action("actionRun")->trigger();
+  QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= 5, 20000);
+  action("actionPause")->trigger();
+  QCOMPARE(wb.state(), State::Paused);
+  QCOMPARE(action("actionPause")->text(), QStringLiteral("&Resume"));
+  QTest::qWait(300);  // the iteration in flight may still land
+  const int paused = wb.iteration();
+  const int points = window_->errorPlot()->pointCount();
+  QTest::qWait(600);
+  QCOMPARE(wb.iteration(), paused);
+  QCOMPARE(window_->errorPlot()->pointCount(), points);
+
+  // Step: exactly one more iteration, still paused.
+  action("actionStep")->trigger();
+  QTRY_COMPARE_WITH_TIMEOUT(wb.iteration(), paused + 1, 5000);
+  QTest::qWait(200);
+  QCOMPARE(wb.iteration(), paused + 1);
+  QCOMPARE(wb.state(), State::Paused);
+
+  action("actionPause")->trigger();  // Resume
+  QCOMPARE(wb.state(), State::Running);
+  QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= paused + 10, 20000);
+}
+
+void MainWindowTest::parameterChangeMidRunIsAppliedAndMarked() {
+  auto& wb = window_->workbench();
+  QCOMPARE(wb.state(), State::Running);
+  const int markers = window_->errorPlot()->markerCount();
+  const int at = wb.iteration();
+  setReal("beta", 0.9);
+  QCOMPARE(wb.parameters().beta, 0.9);
+  QTRY_VERIFY_WITH_TIMEOUT(window_->errorPlot()->markerCount() > markers, 10000);
+  QVERIFY(wb.iteration() > at);
+  auto* beta = qobject_cast<QDoubleSpinBox*>(window_->parameterForm()->editor("beta"));
+  QCOMPARE(beta->value(), 0.9);
+}
+
+void MainWindowTest::stopLeavesAResultThatSavesAndReopens() {
+  auto& wb = window_->workbench();
+  action("actionStop")->trigger();
+  QTRY_COMPARE_WITH_TIMEOUT(wb.state(), State::Finished, 10000);
+  QTRY_VERIFY_WITH_TIMEOUT(wb.result() && wb.result()->history.size() ==
+                               static_cast<std::size_t>(wb.iteration()), 10000);
+  const int iterations = wb.iteration();
+  QVERIFY(iterations > 0);
+  QCOMPARE(window_->errorPlot()->pointCount(), iterations);
+  // The mid-run change is in the result's history as well.
+  const auto& history = wb.result()->history;
+  QVERIFY(std::any_of(history.begin(), history.end(), [](const auto& m) { return m.parametersChanged; }));
+  QVERIFY(action("actionSaveResult")->isEnabled());
+
+  const QString path = QDir::current().absoluteFilePath(QStringLiteral("result.cxi"));
+  QVERIFY(window_->saveResult(path));
+  const auto reopened = ptyx::readResult(path.toStdString());
+  QCOMPARE(reopened.history.size(), static_cast<std::size_t>(iterations));
+  QCOMPARE(reopened.object.rows(), wb.result()->object.rows());
+  QVERIFY(reopened.parametersJson.find("\"beta\"") != std::string::npos);
+
+  const QString pngs = QDir::current().absoluteFilePath(QStringLiteral("pngs"));
+  QVERIFY(window_->exportPngs(pngs));
+  QVERIFY(!QDir(pngs).entryList({QStringLiteral("*.png")}).isEmpty());
+
+  QStringList names;
+  for (const auto& c : *commands_) names << c.at(0).toString();
+  for (const char* expected : {"open_scan", "apply_preset", "set_parameter", "undo", "redo", "run",
+                               "pause", "step", "resume", "stop"}) {
+    QVERIFY2(names.contains(QLatin1String(expected)), expected);
+  }
+}
+
+void MainWindowTest::checksFlagEmptyFramesAndMask() {
+  ptyx::SimulationOptions options;
+  options.frames = 16;
+  options.frameSize = 32;
+  auto scan = ptyx::simulate(options);
+  QVERIFY(!ptyx::app::hasErrors(ptyx::app::checkScan(scan)));
+  auto frame3 = scan.magnitudes.span().subspan(3 * 32 * 32, 32 * 32);
+  std::fill(frame3.begin(), frame3.end(), 0.0F);
+  scan.mask = ptyx::Image<std::uint8_t>(32, 32);
+  std::fill(scan.mask.span().begin(), scan.mask.span().end(), std::uint8_t{1});
+  const auto findings = ptyx::app::checkScan(scan);
+  QVERIFY(ptyx::app::hasErrors(findings));  // the mask covers everything
+  scan.mask.span()[0] = 0;
+  bool empty = false;
+  for (const auto& f : ptyx::app::checkScan(scan)) {
+    if (f.check == "mask") QVERIFY(f.severity == ptyx::app::Finding::Severity::Warning);
+  }
+  std::fill(scan.mask.span().begin(), scan.mask.span().end(), std::uint8_t{0});
+  for (const auto& f : ptyx::app::checkScan(scan)) {
+    if (f.check == "frames" && f.message.find("empty") != std::string::npos) empty = true;
+  }
+  QVERIFY(empty);
+}
+
+void MainWindowTest::cleanupTestCase() {
+  window_->close();
+  window_.reset();
+}
+
+QTEST_MAIN(MainWindowTest)
+#include "main_window_test.moc"
