@@ -89,6 +89,10 @@ class Backend {
   /// Auxiliary waves T = (1 + gamma_a) pi_a(psi) - gamma_a psi, for the general difference map.
   virtual void reflectModulus(float gammaA) = 0;
 
+  /// Each resident frame's Fourier error (its residual over its norm) in the last relaxedStep,
+  /// so that a scan plot can show where the data disagree; 0 before the first step.
+  virtual void frameFourierErrors(std::span<double> out) const = 0;
+
   /// Bytes this backend holds for the resident frames (frames, waves, FFT scratch).
   [[nodiscard]] virtual std::size_t residentBytes() const = 0;
 };

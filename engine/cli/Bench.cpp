@@ -74,6 +74,7 @@ class TimedBackend final : public Backend {
     const Clock clock(totals_.reflection);
     inner_.reflectModulus(gammaA);
   }
+  void frameFourierErrors(std::span<double> out) const override { inner_.frameFourierErrors(out); }
   [[nodiscard]] std::size_t residentBytes() const override { return inner_.residentBytes(); }
 
   void reset() { totals_ = {}; }

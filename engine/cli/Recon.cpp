@@ -265,7 +265,8 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   const bool stopped = run.stoppedBySignal || run.stoppedByControl;
   if (jobDir) {
     jobDir->onSnapshot({reconstructor.iteration(), reconstructor.object(), reconstructor.probe(),
-                        result.history.empty() ? IterationMetrics{} : result.history.back()});
+                        result.history.empty() ? IterationMetrics{} : result.history.back(),
+                        reconstructor.frameFourierErrors()});
     jobDir->state(stopped ? "stopped" : "finished", run.stoppedBySignal ? "stopped by a signal"
                                                     : run.stoppedByControl ? "stopped by the control file"
                                                                            : "");

@@ -210,7 +210,7 @@ void Reconstructor::notify(const IterationMetrics& metrics) {
     return;
   }
   lastSnapshot_ = now;
-  const Snapshot snapshot{iteration_, object_, probe_, metrics};
+  const Snapshot snapshot{iteration_, object_, probe_, metrics, frameFourierErrors()};
   for (auto* o : observers_) o->onSnapshot(snapshot);
 }
 
@@ -249,6 +249,12 @@ void Reconstructor::restore(const SolverState& state, std::span<const cfloat> ex
   illumination_ = state.illumination;
   history_ = state.history;
   backend_.writeExitWaves(exitWaves);
+}
+
+std::vector<double> Reconstructor::frameFourierErrors() const {
+  std::vector<double> errors(backend_.frameCount());
+  backend_.frameFourierErrors(errors);
+  return errors;
 }
 
 Image<std::uint8_t> Reconstructor::wellIlluminated() const {

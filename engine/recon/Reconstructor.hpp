@@ -24,6 +24,7 @@ struct Snapshot {
   Image<cfloat> object;
   Image<cfloat> probe;
   IterationMetrics metrics;
+  std::vector<double> frameErrors;  ///< this rank's frames' Fourier errors (all frames when serial)
 };
 
 /// The frames [first, last) of the scan that one rank holds.
@@ -83,6 +84,9 @@ class Reconstructor {
   [[nodiscard]] const Image<cfloat>& probe() const { return probe_; }
   [[nodiscard]] const ObjectLayout& layout() const { return layout_; }
   [[nodiscard]] const std::vector<IterationMetrics>& history() const { return history_; }
+  /// The Fourier error of each of this rank's frames in the last iteration (frames
+  /// frameBlock(...) of the scan; all frames when serial): where the data disagree.
+  [[nodiscard]] std::vector<double> frameFourierErrors() const;
   /// The frames this rank holds.
   [[nodiscard]] FrameRange frames() const { return frames_; }
 

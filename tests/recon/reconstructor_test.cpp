@@ -118,6 +118,26 @@ TEST_F(ReconstructorTest, RunsAreBitIdenticalForASeedWhateverTheThreadCount) {
   EXPECT_NE(r1.object(), r3.object()) << "the seed must matter for a random start";
 }
 
+TEST_F(ReconstructorTest, PerFrameFourierErrorsAverageToTheScanError) {
+  auto backend = makeBackend("cpu", {2});
+  ReconParams p = params(Algorithm::ER);
+  Reconstructor r(scan(), p, *backend, comm);
+  r.step(3);
+  const std::vector<double> errors = r.frameFourierErrors();
+  ASSERT_EQ(errors.size(), scan().frameCount());
+  double lo = errors.front();
+  double hi = errors.front();
+  for (double e : errors) {
+    EXPECT_TRUE(std::isfinite(e) && e >= 0.0);
+    lo = std::min(lo, e);
+    hi = std::max(hi, e);
+  }
+  // The scan error is the norm-weighted mean of the frame errors, so it lies between them.
+  EXPECT_GE(r.history().back().fourierError, lo * 0.999);
+  EXPECT_LE(r.history().back().fourierError, hi * 1.001);
+  EXPECT_GT(hi, lo) << "frames differ in how well they are explained";
+}
+
 TEST_F(ReconstructorTest, PauseHoldsAndResumeContinues) {
   auto backend = makeBackend("cpu", {2});
   Reconstructor r(scan(), params(), *backend, comm);

@@ -495,4 +495,12 @@ std::size_t CpuBackend::residentBytes() const {
   return bytes;
 }
 
+void CpuBackend::frameFourierErrors(std::span<double> out) const {
+  if (out.size() != count_) throw Error("cpu backend: frameFourierErrors needs one value per frame");
+  for (std::size_t j = 0; j < count_; ++j) {
+    const StepSums& s = buffers_->frameSums[j];
+    out[j] = s.magnitudeNorm > 0.0 ? s.fourierResidual / s.magnitudeNorm : 0.0;
+  }
+}
+
 }  // namespace ptyx

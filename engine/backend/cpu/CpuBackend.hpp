@@ -34,6 +34,7 @@ class CpuBackend final : public Backend {
   StepSums relaxedStep(const RelaxedStep& step, const ModelView& model,
                        const ModelView& updateModel) override;
   void reflectModulus(float gammaA) override;
+  void frameFourierErrors(std::span<double> out) const override;
   [[nodiscard]] std::size_t residentBytes() const override;
 
   [[nodiscard]] int threads() const { return threads_; }

@@ -279,6 +279,7 @@ class CudaBackend final : public Backend {
   StepSums relaxedStep(const RelaxedStep& step, const ModelView& model,
                        const ModelView& updateModel) override;
   void reflectModulus(float gammaA) override;
+  void frameFourierErrors(std::span<double> out) const override;
   [[nodiscard]] std::size_t residentBytes() const override;
 
  private:
@@ -354,6 +355,7 @@ class CudaBackend final : public Backend {
   DeviceArray<int> rowOffsets_;     // objectRows + 1: rowFrames_[rowOffsets_[r] .. [r + 1])
   DeviceArray<int> rowFrames_;      // per object row, the frames covering it, in frame order
   DeviceArray<double> frameSums_;   // n x 4 per-frame partials, summed on the host in frame order
+  std::vector<double> lastFrameSums_;  // the same, on the host, from the last relaxedStep
   FftPlan fullPlan_;
   FftPlan restPlan_;
 };
@@ -566,7 +568,8 @@ StepSums CudaBackend::relaxedStep(const RelaxedStep& step, const ModelView& mode
     PTYX_CUDA_CHECK_LAUNCH("relaxedUpdateKernel");
   });
 
-  std::vector<double> partial(4 * count_);
+  std::vector<double>& partial = lastFrameSums_;
+  partial.resize(4 * count_);
   download(partial.data(), frameSums_.get(), partial.size());
   StepSums total;  // summed in frame order, as the CPU backend does: deterministic
   for (std::size_t j = 0; j < count_; ++j) {
@@ -576,6 +579,14 @@ StepSums CudaBackend::relaxedStep(const RelaxedStep& step, const ModelView& mode
     total.exitWaveNorm += partial[4 * j + 3];
   }
   return total;
+}
+
+void CudaBackend::frameFourierErrors(std::span<double> out) const {
+  if (out.size() != count_) throw Error("cuda backend: frameFourierErrors needs one value per frame");
+  for (std::size_t j = 0; j < count_; ++j) {
+    const bool known = lastFrameSums_.size() == 4 * count_ && lastFrameSums_[4 * j + 1] > 0.0;
+    out[j] = known ? lastFrameSums_[4 * j] / lastFrameSums_[4 * j + 1] : 0.0;
+  }
 }
 
 void CudaBackend::reflectModulus(float gammaA) {
