@@ -36,9 +36,12 @@
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
 #include "render/Render.hpp"
+#include "sim/Simulator.hpp"
 #include "widgets/CameraLink.hpp"
 #include "widgets/ComplexImageView.hpp"
+#include "widgets/DiffractionView.hpp"
 #include "widgets/ErrorPlotView.hpp"
+#include "widgets/ScanPositionPlot.hpp"
 
 namespace ptyx::app {
 namespace {
@@ -96,6 +99,7 @@ MainWindow::MainWindow(QWidget* parent)
   central->addWidget(errors_);
   central->setStretchFactor(0, 3);
   central->setStretchFactor(1, 1);
+  central->setSizes({2000, 1000});  // scaled to the height there is: the object views first
   setCentralWidget(central);
 
   auto pixelReadout = [this](int column, int row, double amplitude, double phase) {
@@ -127,6 +131,7 @@ MainWindow::MainWindow(QWidget* parent)
     errors_->clear();
     recentSeconds_.clear();
     showSummary();
+    showScanData();
     objectAmplitude_->resetView();
     statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
   });
@@ -142,6 +147,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(&workbench_, &Workbench::previewChanged, this, [this] {
     showPreview();
     showFindings();
+    updateProbeFootprint();
   });
   connect(&workbench_, &Workbench::iterated, this, &MainWindow::onIterated);
   connect(&workbench_, &Workbench::snapshotReady, this, &MainWindow::onSnapshot);
@@ -316,6 +322,68 @@ void MainWindow::buildDocks() {
   probeDock->setWidget(probe_);
   addDockWidget(Qt::LeftDockWidgetArea, probeDock);
   view->addAction(probeDock->toggleViewAction());
+
+  // Data: the open scan's diffraction frames beside its probe positions. A click on a position
+  // shows that frame; stepping through the frames rings the position.
+  diffraction_ = new widgets::DiffractionView(this);
+  diffraction_->setObjectName(QStringLiteral("diffractionView"));
+  diffraction_->setMinimumSize(240, 200);
+  scanPlot_ = new widgets::ScanPositionPlot(this);
+  scanPlot_->setObjectName(QStringLiteral("scanPositionPlot"));
+  scanPlot_->setMinimumSize(240, 200);
+  connect(scanPlot_, &widgets::ScanPositionPlot::frameSelected, diffraction_, &widgets::DiffractionView::setFrame);
+  connect(diffraction_, &widgets::DiffractionView::frameChanged, scanPlot_,
+          &widgets::ScanPositionPlot::setSelectedFrame);
+  connect(diffraction_, &widgets::DiffractionView::pixelHovered, this,
+          [this](int row, int column, double counts, bool masked) {
+            statusBar()->showMessage(tr("frame %1 (%2, %3)  %4 counts%5")
+                                         .arg(diffraction_->frame()).arg(column).arg(row).arg(number(counts))
+                                         .arg(masked ? tr("  (masked)") : QString()),
+                                     3000);
+          });
+  auto* dataSplit = new QSplitter(Qt::Horizontal);
+  dataSplit->setObjectName(QStringLiteral("dataSplitter"));
+  dataSplit->addWidget(diffraction_);
+  dataSplit->addWidget(scanPlot_);
+  auto* dataDock = new QDockWidget(tr("Data"), this);
+  dataDock->setObjectName(QStringLiteral("dataDock"));
+  dataDock->setWidget(dataSplit);
+  addDockWidget(Qt::BottomDockWidgetArea, dataDock);
+  resizeDocks({dataDock}, {230}, Qt::Vertical);  // leave the object views most of the height
+  view->addAction(dataDock->toggleViewAction());
+}
+
+void MainWindow::showScanData() {
+  const auto scan = workbench_.scan();
+  if (!scan || scan->frameCount() == 0) {
+    diffraction_->clear();
+    scanPlot_->clear();
+    return;
+  }
+  try {
+    // Both views copy what they show: the Scan may be released (or replaced) afterwards.
+    diffraction_->setFrames(scan->magnitudes, scan->mask);
+  } catch (const std::exception& e) {
+    diffraction_->clear();
+    statusBar()->showMessage(tr("Cannot show the diffraction frames: %1").arg(QString::fromStdString(e.what())), 8000);
+  }
+  scanPlot_->setPositions(scan->positions);
+  scanPlot_->colourByFrameIndex();
+  scanPlot_->setSelectedFrame(diffraction_->frameCount() > 0 ? diffraction_->frame() : -1);
+  updateProbeFootprint();
+}
+
+void MainWindow::updateProbeFootprint() {
+  // The footprint round the selected position: 90 % of the initial probe's intensity.
+  double diameter = 0.0;
+  if (const auto& probe = workbench_.initialProbePreview(); !probe.empty()) {
+    try {
+      diameter = probeDiameterPixels(probe);
+    } catch (const std::exception&) {
+      diameter = 0.0;  // a zero probe: no footprint (the checks say why)
+    }
+  }
+  scanPlot_->setProbeDiameter(diameter);
 }
 
 QString MainWindow::summary(const QString& key) const {

@@ -1,7 +1,8 @@
 #pragma once
-// The Ptyx workbench window: scan summary and checks, the parameter form with presets, run
-// control, object (amplitude, phase; linked pan/zoom), probe and error views, and a status bar
-// with iteration, rate and ETA. It turns user gestures into CommandBus calls and shows what the
+// The Ptyx workbench window: scan summary and checks, the scan's data (diffraction frames and
+// probe positions, selection linked), the parameter form with presets, run control, object
+// (amplitude, phase; linked pan/zoom), probe and error views, and a status bar with iteration,
+// rate and ETA. It turns user gestures into CommandBus calls and shows what the
 // Workbench reports; it holds no reconstruction state of its own.
 #include <QMainWindow>
 #include <QStringList>
@@ -21,7 +22,9 @@ class QMenu;
 namespace ptyx::widgets {
 class CameraLink;
 class ComplexImageView;
+class DiffractionView;
 class ErrorPlotView;
+class ScanPositionPlot;
 }  // namespace ptyx::widgets
 
 namespace ptyx::app {
@@ -43,6 +46,10 @@ class MainWindow : public QMainWindow {
   [[nodiscard]] widgets::ComplexImageView* objectPhaseView() const { return objectPhase_; }
   [[nodiscard]] widgets::ComplexImageView* probeView() const { return probe_; }
   [[nodiscard]] widgets::ErrorPlotView* errorPlot() const { return errors_; }
+  /// The "Data" dock: the open scan's diffraction frames and its probe positions; selecting a
+  /// frame in either selects it in the other.
+  [[nodiscard]] widgets::DiffractionView* diffractionView() const { return diffraction_; }
+  [[nodiscard]] widgets::ScanPositionPlot* scanPositionPlot() const { return scanPlot_; }
   [[nodiscard]] QListWidget* checksList() const { return checks_; }
   /// The text of a scan-summary row ("frames", "frame_size", "energy", "distance",
   /// "detector_pixel", "object_pixel", "object_size", "memory").
@@ -70,6 +77,8 @@ class MainWindow : public QMainWindow {
   void showSummary();
   void showFindings();
   void showPreview();
+  void showScanData();
+  void updateProbeFootprint();
   void onIterated(const IterationMetrics& metrics);
   void onSnapshot(const std::shared_ptr<const Snapshot>& snapshot);
   void onStateChanged(Workbench::State state);
@@ -89,6 +98,8 @@ class MainWindow : public QMainWindow {
   widgets::ComplexImageView* probe_ = nullptr;
   widgets::ErrorPlotView* errors_ = nullptr;
   widgets::CameraLink* link_ = nullptr;
+  widgets::DiffractionView* diffraction_ = nullptr;
+  widgets::ScanPositionPlot* scanPlot_ = nullptr;
   QListWidget* checks_ = nullptr;
   QWidget* summaryPanel_ = nullptr;
   QLabel* iterationLabel_ = nullptr;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "LiveDriver.hpp"
 #include "MainWindow.hpp"
 #include "widgets/VtkRenderWidget.hpp"
 
@@ -30,7 +31,46 @@ int main(int argc, char** argv) {
 
   QCommandLineParser parser;
   parser.addPositionalArgument(QStringLiteral("scan"), QStringLiteral("CXI scan to open"), QStringLiteral("[SCAN]"));
+  // Hidden options for scripted live runs (packaging/screenshot.sh, the GUI benchmark in
+  // docs/PERFORMANCE.md): open SCAN, run, then save a screenshot or print the figures and quit.
+  QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("PNG to save mid-run"),
+                                QStringLiteral("png"));
+  QCommandLineOption bench(QStringLiteral("bench-live"), QStringLiteral("run and print GUI figures"));
+  QCommandLineOption iterations(QStringLiteral("run"), QStringLiteral("iterations"), QStringLiteral("n"),
+                                QStringLiteral("30"));
+  QCommandLineOption set(QStringLiteral("set"), QStringLiteral("parameter NAME=VALUE"),
+                         QStringLiteral("name=value"));
+  QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("WxH"), QStringLiteral("wxh"),
+                          QStringLiteral("1240x760"));
+  for (QCommandLineOption* o : {&screenshot, &bench, &iterations, &set, &size}) {
+    o->setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOption(*o);
+  }
   parser.process(app);
+
+  if (parser.isSet(screenshot) || parser.isSet(bench)) {
+    if (parser.positionalArguments().isEmpty()) {
+      std::fprintf(stderr, "ptyx-gui: --screenshot and --bench-live need a SCAN\n");
+      return 2;
+    }
+    ptyx::app::LiveOptions live;
+    live.scan = parser.positionalArguments().first();
+    live.iterations = parser.value(iterations).toInt();
+    live.screenshot = parser.value(screenshot);
+    live.bench = parser.isSet(bench);
+    live.settings = parser.values(set);
+    const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+    if (wh.size() == 2) {
+      live.width = wh[0].toInt();
+      live.height = wh[1].toInt();
+    }
+    if (live.iterations <= 0 || live.width <= 0 || live.height <= 0) {
+      std::fprintf(stderr, "ptyx-gui: bad --run or --window-size\n");
+      return 2;
+    }
+    ptyx::app::MainWindow window;
+    return ptyx::app::runLive(window, live);
+  }
 
   ptyx::app::MainWindow window;
   window.show();

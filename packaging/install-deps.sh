@@ -20,6 +20,8 @@ packages=(
   # only, so we host VTK ourselves); Xvfb, xauth and Mesa's software GL for headless GUI tests.
   qt6-base-dev libqt6opengl6-dev libvtk9-dev
   xvfb xauth libgl1-mesa-dri
+  # the .deb test (tests/packaging) validates the .desktop file
+  desktop-file-utils
   # ptyx-agent (remote/): Qt 6 Core + Network come with qt6-base-dev; the job store is SQLite
   libsqlite3-dev
 )

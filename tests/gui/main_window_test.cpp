@@ -21,7 +21,9 @@
 #include "io/Formats.hpp"
 #include "sim/Simulator.hpp"
 #include "widgets/ComplexImageView.hpp"
+#include "widgets/DiffractionView.hpp"
 #include "widgets/ErrorPlotView.hpp"
+#include "widgets/ScanPositionPlot.hpp"
 
 using ptyx::app::MainWindow;
 using ptyx::app::Workbench;
@@ -78,6 +80,7 @@ class MainWindowTest : public QObject {
  private slots:
   void initTestCase();
   void opensTheScanAndSummarisesIt();
+  void dataDockShowsFramesAndPositionsLinked();
   void changesBetaThroughTheFormWithUndo();
   void runsTwentyIterationsAndTheObjectConverges();
   void pauseStopsProgressAndResumeContinues();
@@ -130,6 +133,42 @@ void MainWindowTest::opensTheScanAndSummarisesIt() {
   QCOMPARE(window_->probeView()->imageRows(), 32);
   QVERIFY(window_->checksList()->count() >= 1);
   QCOMPARE(commands_->first().at(0).toString(), QStringLiteral("open_scan"));
+}
+
+void MainWindowTest::dataDockShowsFramesAndPositionsLinked() {
+  auto* diffraction = window_->diffractionView();
+  auto* plot = window_->scanPositionPlot();
+  QVERIFY(diffraction && plot);
+  QVERIFY(diffraction->isVisible() && plot->isVisible());
+  QCOMPARE(diffraction->frameCount(), 64);
+  QCOMPARE(diffraction->frameRows(), 32);
+  QCOMPARE(plot->pointCount(), 64);
+  QVERIFY(plot->colouredByFrameIndex());
+  QVERIFY(plot->probeDiameter() > 0.0);  // the initial probe's footprint
+  QCOMPARE(plot->selectedFrame(), diffraction->frame());
+
+  // A click on a scan position shows that frame.
+  ptyx::test::frame(*plot);  // draw once, so that the chart's transform is known
+  const auto& positions = window_->workbench().scan()->positions;
+  int clicked = -1;
+  for (int j = 40; j < 64 && clicked < 0; ++j) {
+    const QPointF at = plot->widgetPosition(positions[static_cast<std::size_t>(j)].row,
+                                            positions[static_cast<std::size_t>(j)].col);
+    if (plot->frameAt(at) != j) continue;  // another point drawn on top: try the next
+    QSignalSpy changed(diffraction, &ptyx::widgets::DiffractionView::frameChanged);
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, at.toPoint());
+    clicked = j;
+    QCOMPARE(changed.count(), 1);
+  }
+  QVERIFY(clicked >= 0);
+  QCOMPARE(diffraction->frame(), clicked);
+  QCOMPARE(plot->selectedFrame(), clicked);
+
+  // And the other way: stepping through the frames rings the matching position.
+  diffraction->setFrame(7);
+  QCOMPARE(diffraction->frame(), 7);
+  QCOMPARE(plot->selectedFrame(), 7);
+  ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("main_window_data"));
 }
 
 void MainWindowTest::changesBetaThroughTheFormWithUndo() {

@@ -1,0 +1,160 @@
+#include "LiveDriver.hpp"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QPixmap>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "MainWindow.hpp"
+
+namespace ptyx::app {
+
+namespace {
+
+// Ticks a 1 ms precise timer and records the intervals between ticks: a long interval is time
+// the GUI thread spent away from the event loop (drawing, or blocked).
+class TickProbe {
+ public:
+  void start() {
+    timer_.setTimerType(Qt::PreciseTimer);
+    timer_.setInterval(1);
+    QObject::connect(&timer_, &QTimer::timeout, [this] {
+      const qint64 now = clock_.nsecsElapsed();
+      gaps_ms_.push_back(static_cast<double>(now - last_) * 1e-6);
+      at_s_.push_back(static_cast<double>(now) * 1e-9);
+      last_ = now;
+    });
+    clock_.start();
+    last_ = 0;
+    timer_.start();
+  }
+  void stop() { timer_.stop(); }
+  [[nodiscard]] double seconds() const { return static_cast<double>(clock_.nsecsElapsed()) * 1e-9; }
+  [[nodiscard]] std::vector<double> gaps() const { return gaps_ms_; }
+  /// The `n` longest gaps as "ms@s" (length, and end time since the run started).
+  [[nodiscard]] QString longest(std::size_t n) const {
+    std::vector<std::size_t> order(gaps_ms_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    n = std::min(n, order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                      [this](std::size_t a, std::size_t b) { return gaps_ms_[a] > gaps_ms_[b]; });
+    QStringList parts;
+    for (std::size_t i = 0; i < n; ++i)
+      parts << QStringLiteral("%1 ms@%2 s").arg(gaps_ms_[order[i]], 0, 'f', 1).arg(at_s_[order[i]], 0, 'f', 2);
+    return parts.join(QStringLiteral(", "));
+  }
+
+ private:
+  QTimer timer_;
+  QElapsedTimer clock_;
+  qint64 last_ = 0;
+  std::vector<double> gaps_ms_;
+  std::vector<double> at_s_;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+}  // namespace
+
+int runLive(MainWindow& window, const LiveOptions& options) {
+  int exitCode = 0;
+  auto fail = [&exitCode](const QString& message) {
+    std::fprintf(stderr, "ptyx-gui: %s\n", qPrintable(message));
+    exitCode = 1;
+    QApplication::exit(1);
+  };
+  window.resize(options.width, options.height);
+  window.show();
+
+  Workbench& workbench = window.workbench();
+  TickProbe probe;
+  int snapshots = 0;
+  int iterations = 0;
+  double runSeconds = 0.0;
+  bool shot = false;
+
+  QObject::connect(&workbench, &Workbench::loadFailed, &window,
+                   [&fail](const QString& path, const QString& message) {
+                     fail(QStringLiteral("cannot open %1: %2").arg(path, message));
+                   });
+  QObject::connect(&workbench, &Workbench::runFailed, &window,
+                   [&fail](const QString& message) { fail(QStringLiteral("run failed: ") + message); });
+  QObject::connect(&workbench, &Workbench::scanLoaded, &window, [&](const QString&) {
+    CommandBus& bus = window.bus();
+    // A screenshot is taken mid-run: the run is longer than the iterations before the shot.
+    const int total = options.screenshot.isEmpty() ? options.iterations : options.iterations * 10;
+    if (!bus.setParameter(QStringLiteral("iterations"), QString::number(total)))
+      return fail(QStringLiteral("iterations refused"));
+    for (const QString& s : options.settings) {
+      const auto eq = s.indexOf(QLatin1Char('='));
+      if (eq <= 0 || !bus.setParameter(s.left(eq), s.mid(eq + 1)))
+        return fail(QStringLiteral("parameter setting refused: ") + s);
+    }
+    probe.start();
+    if (!bus.run()) fail(QStringLiteral("the run did not start (see the checks panel)"));
+  });
+  QObject::connect(&workbench, &Workbench::iterated, &window,
+                   [&iterations](const IterationMetrics& m) { iterations = m.iteration; });
+  // Connected after the main window's own slot: the views already hold this snapshot.
+  QObject::connect(&workbench, &Workbench::snapshotReady, &window,
+                   [&](const std::shared_ptr<const Snapshot>& snapshot) {
+                     ++snapshots;
+                     if (options.screenshot.isEmpty() || shot || !snapshot ||
+                         snapshot->iteration < options.iterations)
+                       return;
+                     shot = true;
+                     // Let the views paint this snapshot, then grab the whole window.
+                     QTimer::singleShot(100, &window, [&] {
+                       const QImage image = window.grab().toImage();
+                       if (image.isNull() || !image.save(options.screenshot, "PNG"))
+                         return fail(QStringLiteral("cannot write ") + options.screenshot);
+                       std::printf("screenshot: %s (%dx%d, iteration %d)\n",
+                                   qPrintable(options.screenshot), image.width(), image.height(),
+                                   iterations);
+                       window.bus().stop();
+                       QApplication::quit();
+                     });
+                   });
+  QObject::connect(&workbench, &Workbench::stateChanged, &window, [&](Workbench::State state) {
+    if (state != Workbench::State::Finished) return;
+    probe.stop();
+    runSeconds = probe.seconds();
+    if (options.bench) QApplication::quit();
+    // A screenshot run quits once the last snapshot is grabbed; the final snapshot always comes.
+    else if (options.screenshot.isEmpty()) QApplication::quit();
+  });
+
+  window.bus().openScan(options.scan);
+  const int rc = QApplication::exec();
+  if (rc != 0 || exitCode != 0) return exitCode != 0 ? exitCode : rc;
+
+  if (options.bench) {
+    const std::vector<double> gaps = probe.gaps();
+    const double maxGap = gaps.empty() ? 0.0 : *std::max_element(gaps.begin(), gaps.end());
+    const auto over = std::count_if(gaps.begin(), gaps.end(), [](double g) { return g > 50.0; });
+    std::printf("iterations: %d in %.2f s (%.2f it/s)\n", iterations, runSeconds,
+                iterations / std::max(runSeconds, 1e-9));
+    std::printf("view updates (snapshots drawn): %d, %.2f per second\n", snapshots,
+                snapshots / std::max(runSeconds, 1e-9));
+    std::printf("event-loop ticks: %zu, gap max %.1f ms, p99 %.1f ms, p50 %.2f ms, gaps > 50 ms: %ld\n",
+                gaps.size(), maxGap, percentile(gaps, 0.99), percentile(gaps, 0.5),
+                static_cast<long>(over));
+    std::printf("longest gaps: %s\n", qPrintable(probe.longest(5)));
+    std::printf("targets: max gap <= 50 ms: %s; >= 10 view updates/s: %s\n",
+                maxGap <= 50.0 ? "met" : "NOT met",
+                snapshots / std::max(runSeconds, 1e-9) >= 10.0 ? "met" : "NOT met");
+  }
+  return 0;
+}
+
+}  // namespace ptyx::app

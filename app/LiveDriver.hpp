@@ -1,0 +1,25 @@
+#pragma once
+// Scripted live runs of the real main window, for the screenshot script and the GUI benchmark
+// (hidden ptyx-gui options; see main.cpp). Not part of ptyx_app: only the executable uses it.
+#include <QString>
+#include <QStringList>
+
+namespace ptyx::app {
+
+class MainWindow;
+
+struct LiveOptions {
+  QString scan;                 ///< CXI scan to open
+  int iterations = 30;          ///< iterations to run (the run's `iterations` parameter)
+  QString screenshot;           ///< PNG to write of the window once `iterations` are drawn
+  bool bench = false;           ///< print event-loop gap and view-update figures at the end
+  QStringList settings;         ///< NAME=VALUE parameter settings applied before running
+  int width = 1240;             ///< window size
+  int height = 760;
+};
+
+/// Opens the scan in `window`, applies the settings, runs, and quits the application when done
+/// (screenshot saved or benchmark printed). Returns the process exit code after the event loop.
+int runLive(MainWindow& window, const LiveOptions& options);
+
+}  // namespace ptyx::app
