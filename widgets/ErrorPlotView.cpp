@@ -41,7 +41,9 @@ ErrorPlotView::ErrorPlotView(QWidget* parent) : VtkRenderWidget(parent) {
   errors_->AddColumn(iteration_);
   errors_->AddColumn(fourier_);
   errors_->AddColumn(overlap_);
-  errors_->AddColumn(object_);
+  objectIteration_->SetName("iteration");
+  objectErrors_->AddColumn(objectIteration_);
+  objectErrors_->AddColumn(object_);
   changeIteration_->SetName("iteration");
   changeError_->SetName("parameters changed");
   changes_->AddColumn(changeIteration_);
@@ -98,12 +100,19 @@ void ErrorPlotView::append(const IterationMetrics& metrics) {
   iteration_->InsertNextValue(iteration);
   fourier_->InsertNextValue(loggable(metrics.fourierError));
   overlap_->InsertNextValue(loggable(metrics.overlapError));
-  object_->InsertNextValue(loggable(metrics.objectError));
-  if (objectPlot_ == nullptr && std::isfinite(loggable(metrics.objectError))) {
-    objectPlot_ = chart_->AddPlot(vtkChart::LINE);
-    objectPlot_->SetInputData(errors_, 0, 3);
-    styleLine(objectPlot_, 44, 160, 44);
-    linePlots_.push_back(objectPlot_);
+  const double objectError = loggable(metrics.objectError);
+  if (std::isfinite(objectError)) {
+    objectIteration_->InsertNextValue(iteration);
+    object_->InsertNextValue(objectError);
+    objectIteration_->Modified();
+    object_->Modified();
+    objectErrors_->Modified();
+    if (objectPlot_ == nullptr) {
+      objectPlot_ = chart_->AddPlot(vtkChart::LINE);
+      objectPlot_->SetInputData(objectErrors_, 0, 1);
+      styleLine(objectPlot_, 44, 160, 44);
+      linePlots_.push_back(objectPlot_);
+    }
   }
   if (metrics.parametersChanged) {
     changeIteration_->InsertNextValue(iteration);
@@ -115,7 +124,6 @@ void ErrorPlotView::append(const IterationMetrics& metrics) {
   iteration_->Modified();
   fourier_->Modified();
   overlap_->Modified();
-  object_->Modified();
   errors_->Modified();
   dataChanged();
 }
@@ -126,12 +134,13 @@ void ErrorPlotView::setHistory(const std::vector<IterationMetrics>& history) {
 }
 
 void ErrorPlotView::clear() {
-  for (vtkDoubleArray* a : {iteration_.Get(), fourier_.Get(), overlap_.Get(), object_.Get(),
-                            changeIteration_.Get(), changeError_.Get()}) {
+  for (vtkDoubleArray* a : {iteration_.Get(), fourier_.Get(), overlap_.Get(), objectIteration_.Get(),
+                            object_.Get(), changeIteration_.Get(), changeError_.Get()}) {
     a->Reset();
     a->Modified();
   }
   errors_->Modified();
+  objectErrors_->Modified();
   changes_->Modified();
   if (objectPlot_ != nullptr) {
     linePlots_.pop_back();
@@ -144,7 +153,9 @@ void ErrorPlotView::clear() {
 void ErrorPlotView::dataChanged() {
   // VTK's line plot reports an error for every frame it is asked to draw fewer than two points.
   const bool drawable = errors_->GetNumberOfRows() >= 2;
-  for (vtkPlot* plot : linePlots_) plot->SetVisible(drawable);
+  for (vtkPlot* plot : linePlots_) {
+    plot->SetVisible(plot == objectPlot_ ? objectErrors_->GetNumberOfRows() >= 2 : drawable);
+  }
   // Cheap: marks the bounds stale; the chart recomputes them once, in the next paint.
   chart_->RecalculateBounds();
   requestRender();

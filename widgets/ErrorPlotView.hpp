@@ -52,6 +52,10 @@ class ErrorPlotView : public VtkRenderWidget {
   vtkNew<vtkDoubleArray> iteration_;
   vtkNew<vtkDoubleArray> fourier_;
   vtkNew<vtkDoubleArray> overlap_;
+  // The object error is scored only every few iterations (NaN in between): its points live in a
+  // table of their own so that its line runs through the scored iterations without gaps.
+  vtkNew<vtkTable> objectErrors_;
+  vtkNew<vtkDoubleArray> objectIteration_;
   vtkNew<vtkDoubleArray> object_;
   vtkNew<vtkDoubleArray> changeIteration_;
   vtkNew<vtkDoubleArray> changeError_;

@@ -3,6 +3,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <limits>
 
 #include <vtkAxis.h>
 #include <vtkChartXY.h>
@@ -93,6 +94,18 @@ class ErrorPlotViewTest : public QObject {
     QCOMPARE(static_cast<int>(view.chart()->GetNumberOfPlots()), plots);
     view.setHistory({metricsAt(1), metricsAt(2), metricsAt(3)});
     QCOMPARE(view.pointCount(), 3);
+    // Scored only now and then (NaN between): the object line keeps just the scored points.
+    view.clear();
+    for (int i = 1; i <= 30; ++i) {
+      IterationMetrics s = metricsAt(i);
+      s.objectError = i % 10 == 0 ? 0.1 / i : std::numeric_limits<double>::quiet_NaN();
+      view.append(s);
+    }
+    QCOMPARE(view.pointCount(), 30);
+    vtkPlot* object = view.chart()->GetPlot(view.chart()->GetNumberOfPlots() - 1);
+    QVERIFY(object->GetInput() != view.errors());
+    QCOMPARE(static_cast<int>(object->GetInput()->GetNumberOfRows()), 3);
+    QVERIFY(object->GetVisible());
   }
 
   // Appending is cheap: many points between two frames cost one repaint, not one each.
