@@ -351,6 +351,14 @@ void MainWindow::buildDocks() {
   addDockWidget(Qt::BottomDockWidgetArea, dataDock);
   resizeDocks({dataDock}, {230}, Qt::Vertical);  // leave the object views most of the height
   view->addAction(dataDock->toggleViewAction());
+  // During a run the positions show where the data disagree with the reconstruction.
+  colourByErrorAction_ = view->addAction(tr("Colour scan positions by &Fourier error"));
+  colourByErrorAction_->setObjectName(QStringLiteral("actionColourByError"));
+  colourByErrorAction_->setCheckable(true);
+  colourByErrorAction_->setChecked(true);
+  connect(colourByErrorAction_, &QAction::toggled, this, [this](bool on) {
+    if (!on) scanPlot_->colourByFrameIndex();
+  });
 }
 
 void MainWindow::showScanData() {
@@ -481,6 +489,10 @@ void MainWindow::onSnapshot(const std::shared_ptr<const Snapshot>& snapshot) {
   objectAmplitude_->setImage(snapshot->object);
   objectPhase_->setImage(snapshot->object);
   probe_->setImage(snapshot->probe);
+  if (colourByErrorAction_->isChecked() && !snapshot->frameErrors.empty() &&
+      static_cast<int>(snapshot->frameErrors.size()) == scanPlot_->pointCount()) {
+    scanPlot_->setFrameValues(snapshot->frameErrors, tr("Fourier error"));
+  }
 }
 
 void MainWindow::updateStatus() {

@@ -100,6 +100,7 @@ class MainWindow : public QMainWindow {
   widgets::CameraLink* link_ = nullptr;
   widgets::DiffractionView* diffraction_ = nullptr;
   widgets::ScanPositionPlot* scanPlot_ = nullptr;
+  QAction* colourByErrorAction_ = nullptr;
   QListWidget* checks_ = nullptr;
   QWidget* summaryPanel_ = nullptr;
   QLabel* iterationLabel_ = nullptr;

@@ -10,6 +10,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
+#include <vtkScalarBarActor.h>
 
 #include <cmath>
 #include <memory>
@@ -217,6 +218,9 @@ void MainWindowTest::runsTwentyIterationsAndTheObjectConverges() {
            qPrintable(QStringLiteral("object error %1 -> %2").arg(history.front().objectError).arg(history.back().objectError)));
   QVERIFY(window_->statusText().contains(QStringLiteral("Iteration 20 / 20")));
   QVERIFY(window_->statusText().contains(QStringLiteral("it/s")));
+  // The scan positions now show each frame's Fourier error from the last snapshot.
+  QCOMPARE(QString::fromUtf8(window_->scanPositionPlot()->colourBar()->GetTitle()),
+           QStringLiteral("Fourier error"));
 
   // What the user sees: the flat initial object has become a structured picture.
   QVERIFY(centralAmplitudeDeviation(wb.result()->object) > 0.02);
