@@ -1,4 +1,5 @@
 #include "widgets/ComplexImageView.hpp"
+#include "widgets/ColourTables.hpp"
 
 #include <QMouseEvent>
 
@@ -24,7 +25,6 @@ namespace ptyx::widgets {
 namespace {
 
 constexpr double kPi = std::numbers::pi;
-constexpr int kTableColours = 1024;
 // Width kept for the colour bar and its labels at the right edge of each panel.
 constexpr double kBarPixels = 86.0;
 constexpr double kBackground[3] = {0.11, 0.11, 0.13};
@@ -57,18 +57,6 @@ Rgb hue(double t) {
   }
 }
 
-void fillTable(vtkLookupTable* table, Colormap map) {
-  table->SetNumberOfTableValues(kTableColours);
-  for (int i = 0; i < kTableColours; ++i) {
-    // A cyclic map wraps, so its last entry must not repeat the first.
-    const double t = map == Colormap::Cyclic ? static_cast<double>(i) / kTableColours
-                                             : static_cast<double>(i) / (kTableColours - 1);
-    const Rgb c = colour(map, t);
-    table->SetTableValue(i, c.r / 255.0, c.g / 255.0, c.b / 255.0, 1.0);
-  }
-  table->Modified();
-}
-
 void fillHueTable(vtkLookupTable* table) {
   table->SetNumberOfTableValues(kTableColours);
   for (int i = 0; i < kTableColours; ++i) {
@@ -98,8 +86,8 @@ ComplexImageView::ComplexImageView(QWidget* parent) : VtkRenderWidget(parent) {
   images_[1]->GetPointData()->SetScalars(phase_);
   images_[2]->GetPointData()->SetScalars(complexRgb_);
 
-  fillTable(tables_[0], maps_[0]);
-  fillTable(tables_[1], maps_[1]);
+  fillLookupTable(tables_[0], maps_[0]);
+  fillLookupTable(tables_[1], maps_[1]);
   fillHueTable(tables_[2]);
   fixed_[1] = {-kPi, kPi};
   current_[1] = fixed_[1];
@@ -119,23 +107,7 @@ ComplexImageView::ComplexImageView(QWidget* parent) : VtkRenderWidget(parent) {
     }  // the complex panel holds RGB colours, shown as they are
 
     vtkScalarBarActor* bar = bars_[i];
-    bar->SetLookupTable(tables_[i]);
-    bar->SetTitle(titles[i]);
-    bar->SetNumberOfLabels(5);
-    bar->SetLabelFormat("%-#6.3g");
-    bar->SetMaximumNumberOfColors(kTableColours);
-    bar->SetOrientationToVertical();
-    bar->UnconstrainedFontSizeOn();
-    bar->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
-    bar->SetHeight(0.84);
-    bar->SetBarRatio(0.28);
-    for (vtkTextProperty* text : {bar->GetTitleTextProperty(), bar->GetLabelTextProperty()}) {
-      text->SetColor(0.9, 0.9, 0.9);
-      text->SetFontSize(12);
-      text->BoldOff();
-      text->ItalicOff();
-      text->ShadowOff();
-    }
+    styleColourBar(bar, tables_[i], titles[i]);
 
     vtkRenderer* renderer = renderers_[i];
     renderer->SetBackground(kBackground[0], kBackground[1], kBackground[2]);
@@ -207,7 +179,7 @@ void ComplexImageView::setDisplay(ComplexDisplay display) {
 void ComplexImageView::setColormap(Panel panel, Colormap map) {
   if (panel == Panel::Complex) return;
   maps_[index(panel)] = map;
-  fillTable(tables_[index(panel)], map);
+  fillLookupTable(tables_[index(panel)], map);
   requestRender();
 }
 

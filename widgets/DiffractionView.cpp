@@ -1,4 +1,5 @@
 #include "widgets/DiffractionView.hpp"
+#include "widgets/ColourTables.hpp"
 
 #include <QBoxLayout>
 #include <QCheckBox>
@@ -37,7 +38,6 @@
 namespace ptyx::widgets {
 namespace {
 
-constexpr int kTableColours = 1024;
 constexpr double kBarPixels =
     86.0;  // room for the colour bar and its labels, as in ComplexImageView
 constexpr double kBackground[3] = {0.11, 0.11, 0.13};
@@ -146,24 +146,7 @@ DiffractionView::DiffractionView(QWidget* parent)
   p.crossActor->GetProperty()->LightingOff();
 
   p.table->SetScaleToLog10();
-  vtkScalarBarActor* bar = p.bar;
-  bar->SetLookupTable(p.table);
-  bar->SetTitle("counts");
-  bar->SetNumberOfLabels(5);
-  bar->SetLabelFormat("%-#6.3g");
-  bar->SetMaximumNumberOfColors(kTableColours);
-  bar->SetOrientationToVertical();
-  bar->UnconstrainedFontSizeOn();
-  bar->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
-  bar->SetHeight(0.84);
-  bar->SetBarRatio(0.28);
-  for (vtkTextProperty* text : {bar->GetTitleTextProperty(), bar->GetLabelTextProperty()}) {
-    text->SetColor(0.9, 0.9, 0.9);
-    text->SetFontSize(12);
-    text->BoldOff();
-    text->ItalicOff();
-    text->ShadowOff();
-  }
+  styleColourBar(p.bar, p.table, "counts");
 
   p.camera->ParallelProjectionOn();
   p.renderer->SetActiveCamera(p.camera);
@@ -286,13 +269,10 @@ bool DiffractionView::centreMarkerVisible() const {
 void DiffractionView::setColormap(Colormap map) {
   map_ = map;
   table_.resize(kTableColours);
-  vtk_->table->SetNumberOfTableValues(kTableColours);
   for (int i = 0; i < kTableColours; ++i) {
-    const Rgb c = colour(map, static_cast<double>(i) / (kTableColours - 1));
-    table_[static_cast<std::size_t>(i)] = c;
-    vtk_->table->SetTableValue(i, c.r / 255.0, c.g / 255.0, c.b / 255.0, 1.0);
+    table_[static_cast<std::size_t>(i)] = colour(map, static_cast<double>(i) / (kTableColours - 1));
   }
-  vtk_->table->Modified();
+  fillLookupTable(vtk_->table, map);
   updateImage();
   canvas_->requestRender();
 }

@@ -1,4 +1,5 @@
 #include "widgets/ScanPositionPlot.hpp"
+#include "widgets/ColourTables.hpp"
 
 #include <QHelpEvent>
 #include <QMouseEvent>
@@ -36,7 +37,7 @@
 namespace ptyx::widgets {
 namespace {
 
-constexpr int kTableColours = 256;
+constexpr int kPointColours = 256;  // points need fewer shades than images
 constexpr double kBarPixels = 96.0;  // width of the colour bar's renderer at the right
 // Room round the plot area for tick labels and axis titles (device pixels).
 constexpr float kLeftBorder = 66.0F;
@@ -72,11 +73,7 @@ ScanPositionPlot::ScanPositionPlot(QWidget* parent) : VtkRenderWidget(parent) {
   footprint_->AddColumn(footprintX_);
   footprint_->AddColumn(footprintY_);
 
-  table_->SetNumberOfTableValues(kTableColours);
-  for (int i = 0; i < kTableColours; ++i) {
-    const Rgb c = colour(Colormap::Sequential, static_cast<double>(i) / (kTableColours - 1));
-    table_->SetTableValue(i, c.r / 255.0, c.g / 255.0, c.b / 255.0, 1.0);
-  }
+  fillLookupTable(table_, Colormap::Sequential, kPointColours);
   table_->SetNanColor(0.6, 0.6, 0.6, 1.0);
   table_->Build();
 
@@ -129,7 +126,7 @@ ScanPositionPlot::ScanPositionPlot(QWidget* parent) : VtkRenderWidget(parent) {
 
   bar_->SetLookupTable(table_);
   bar_->SetOrientationToVertical();
-  bar_->SetMaximumNumberOfColors(kTableColours);
+  bar_->SetMaximumNumberOfColors(kPointColours);
   bar_->UnconstrainedFontSizeOn();
   bar_->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
   bar_->GetPositionCoordinate()->SetValue(0.04, 0.12);
