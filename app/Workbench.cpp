@@ -21,6 +21,20 @@ Workbench::~Workbench() {
   if (loader_) loader_->wait();
 }
 
+namespace {
+
+// Whether two parameter sets start a run differently: the initial probe and object, and what the
+// checks before a run look at.
+bool initialisationDiffers(const ReconParams& a, const ReconParams& b) {
+  return a.probeInit != b.probeInit || a.probeSigmaPixels != b.probeSigmaPixels ||
+         a.apertureDiameter_m != b.apertureDiameter_m || a.focalDistance_m != b.focalDistance_m ||
+         a.defocus_m != b.defocus_m || a.probeFile != b.probeFile || a.objectInit != b.objectInit ||
+         a.objectAmplitude != b.objectAmplitude || a.objectFile != b.objectFile || a.seed != b.seed ||
+         a.iterations != b.iterations || a.probeUpdateStart != b.probeUpdateStart;
+}
+
+}  // namespace
+
 void Workbench::setState(State state) {
   if (state_ == state) return;
   state_ = state;
@@ -75,6 +89,7 @@ void Workbench::finishOpen(std::shared_ptr<const Scan> scan, const QString& path
 
 void Workbench::updatePreview() {
   if (!scan_) return;
+  previewParams_ = params_;
   std::string probeError;
   try {
     probePreview_ = initialProbe(params_, *scan_);
@@ -103,14 +118,7 @@ void Workbench::setParameters(const ReconParams& params) {
   }
   // The preview shows the start of a run: only worth recomputing before one.
   if (state_ == State::Ready || state_ == State::Finished) {
-    const bool initChanged =
-        before.probeInit != params.probeInit || before.probeSigmaPixels != params.probeSigmaPixels ||
-        before.apertureDiameter_m != params.apertureDiameter_m ||
-        before.focalDistance_m != params.focalDistance_m || before.defocus_m != params.defocus_m ||
-        before.probeFile != params.probeFile || before.objectInit != params.objectInit ||
-        before.objectAmplitude != params.objectAmplitude || before.objectFile != params.objectFile ||
-        before.seed != params.seed || before.iterations != params.iterations ||
-        before.probeUpdateStart != params.probeUpdateStart;
+    const bool initChanged = initialisationDiffers(before, params);
     if (initChanged) updatePreview();
   }
   emit parametersChanged(params_);
@@ -121,7 +129,9 @@ bool Workbench::startWorker(QString* why) {
     if (why) *why = tr("No scan is open.");
     return false;
   }
-  updatePreview();
+  // The preview (initial probe, checks) is kept current while the form is edited; recomputing
+  // it here would cost the GUI thread a pass over every frame just as the run starts.
+  if (initialisationDiffers(previewParams_, params_)) updatePreview();
   if (hasErrors(findings_)) {
     if (why) *why = tr("The checks before a run found errors (see the Checks panel).");
     return false;

@@ -81,6 +81,7 @@ class Workbench : public QObject {
   Image<cfloat> objectPreview_;
   std::vector<Finding> scanFindings_;
   std::vector<Finding> findings_;
+  ReconParams previewParams_;  // the parameters the preview and findings were computed for
   std::shared_ptr<const Reconstruction> result_;
   int iteration_ = 0;
   QThread* loader_ = nullptr;  // reading a scan; joined before destruction
