@@ -48,30 +48,6 @@ Rgb phaseColour(double phase) {
   return ptyx::colour(Colormap::Cyclic, (phase + kPi) / (2 * kPi));
 }
 
-void expectColour(const QImage& img, QPointF at, Rgb expected, int tolerance, const char* what) {
-  const QPoint p = at.toPoint();
-  QVERIFY2(img.rect().contains(p), what);
-  const QRgb pixel = img.pixel(p);
-  QVERIFY2(qAlpha(pixel) == 255 && colourDistance(pixel, expected) <= tolerance,
-           qPrintable(QStringLiteral("%1 at (%2, %3): expected rgb(%4, %5, %6), got %7")
-                          .arg(what)
-                          .arg(p.x())
-                          .arg(p.y())
-                          .arg(expected.r)
-                          .arg(expected.g)
-                          .arg(expected.b)
-                          .arg(describe(pixel))));
-}
-
-/// Distinct colours in a vertical strip: a colour bar is a gradient, a blank strip is not.
-int distinctColours(const QImage& img, QRect strip) {
-  QSet<QRgb> colours;
-  for (int y = strip.top(); y <= strip.bottom(); ++y) {
-    for (int x = strip.left(); x <= strip.right(); ++x) colours.insert(img.pixel(x, y));
-  }
-  return static_cast<int>(colours.size());
-}
-
 }  // namespace
 
 class ComplexImageViewTest : public QObject {

@@ -58,41 +58,6 @@ Rgb mapColour(double t) {
   return ptyx::colour(Colormap::Sequential, t);
 }
 
-void expectColour(const QImage& img, QPointF at, Rgb expected, int tolerance, const char* what) {
-  const QPoint p = at.toPoint();
-  QVERIFY2(img.rect().contains(p), what);
-  const QRgb pixel = img.pixel(p);
-  QVERIFY2(qAlpha(pixel) == 255 && colourDistance(pixel, expected) <= tolerance,
-           qPrintable(QStringLiteral("%1 at (%2, %3): expected rgb(%4, %5, %6), got %7")
-                          .arg(what)
-                          .arg(p.x())
-                          .arg(p.y())
-                          .arg(expected.r)
-                          .arg(expected.g)
-                          .arg(expected.b)
-                          .arg(describe(pixel))));
-}
-
-/// Whether any pixel within `radius` of `at` is close to `colour`.
-bool colourNear(const QImage& img, QPointF at, Rgb colour, int radius, int tolerance) {
-  const QPoint c = at.toPoint();
-  for (int dy = -radius; dy <= radius; ++dy) {
-    for (int dx = -radius; dx <= radius; ++dx) {
-      const QPoint p = c + QPoint(dx, dy);
-      if (img.rect().contains(p) && colourDistance(img.pixel(p), colour) <= tolerance) return true;
-    }
-  }
-  return false;
-}
-
-int distinctColours(const QImage& img, QRect strip) {
-  QSet<QRgb> colours;
-  for (int y = strip.top(); y <= strip.bottom(); ++y) {
-    for (int x = strip.left(); x <= strip.right(); ++x) colours.insert(img.pixel(x, y));
-  }
-  return static_cast<int>(colours.size());
-}
-
 /// A realistic sample for the screenshot: the Airy pattern of a round aperture with a little
 /// background, a vertical detector gap and a few hot pixels masked.
 void realisticScan(Stack<float>& magnitudes, Image<std::uint8_t>& bad) {

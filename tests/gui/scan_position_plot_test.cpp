@@ -51,17 +51,6 @@ Rgb indexColour(int j) {
   return ptyx::colour(Colormap::Sequential, static_cast<double>(j) / (kFrames - 1));
 }
 
-bool colourNear(const QImage& img, QPointF at, Rgb colour, int radius, int tolerance) {
-  const QPoint c = at.toPoint();
-  for (int dy = -radius; dy <= radius; ++dy) {
-    for (int dx = -radius; dx <= radius; ++dx) {
-      const QPoint p = c + QPoint(dx, dy);
-      if (img.rect().contains(p) && colourDistance(img.pixel(p), colour) <= tolerance) return true;
-    }
-  }
-  return false;
-}
-
 int nonWhite(const QImage& img, QRect box) {
   int n = 0;
   for (int y = box.top(); y <= box.bottom(); ++y) {
