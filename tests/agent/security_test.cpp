@@ -127,7 +127,7 @@ TEST_F(AgentSecurity, ShellMetacharactersAreRejectedAndNothingRuns) {
         std::string(R"({"version":1,"scan":"sim.cxi","ranks":65})"),
         std::string(R"({"version":1,"scan":"sim.cxi","ranks":"2"})"),
         std::string(R"({"version":1,"scan":"sim.cxi","ranks":2.5})"),
-        std::string(R"({"version":1,"scan":"sim.cxi","launcher":"slurm"})"),
+        std::string(R"({"version":1,"scan":"sim.cxi","launcher":"pbs"})"),
         std::string(R"({"version":1,"scan":"sim.cxi","shell":"touch x"})"),
         std::string(R"({"version":1,"scan":"sim.cxi","parameters":{"no_such":1}})"),
         std::string(R"({"version":1,"scan":"sim.cxi","parameters":{"iterations":[1]}})"),
