@@ -53,7 +53,15 @@ class AgentSlurm : public ::testing::Test {
     if (!skip_.empty()) GTEST_SKIP() << skip_;
     ASSERT_TRUE(failed_.empty()) << failed_;
     simulateScan();
-    data_ = absolute("data-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    // Spaces, quotes and a command substitution in the data directory's path: they reach the
+    // batch script (job_dir, log, command) and must stay inert there.
+    // The marker's path comes from the environment (which the job inherits through sbatch), so
+    // the directory's name holds no '/'.
+    marker_ = absolute("pwned-slurm");
+    fs::remove(marker_);
+    setenv("PTYX_TEST_MARKER", marker_.c_str(), 1);
+    data_ = absolute("data-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                     " $(touch $PTYX_TEST_MARKER) `touch $PTYX_TEST_MARKER` 'q\"");
     fs::remove_all(data_);
     agent_ = std::make_unique<Agent>(data_, freePort());
     token_ = agent_->addToken();
@@ -80,6 +88,13 @@ class AgentSlurm : public ::testing::Test {
   static inline std::string skip_;
   static inline std::string failed_;
   static inline std::string scratch_;
+  void TearDown() override {
+    if (!marker_.empty()) {
+      EXPECT_FALSE(fs::exists(marker_)) << "a command in the data directory's name ran";
+    }
+  }
+
+  std::string marker_;
   std::string data_;
   std::unique_ptr<Agent> agent_;
   std::string token_;
@@ -160,7 +175,7 @@ TEST_F(AgentSlurm, CancelRunsScancelAndNoProcessIsLeft) {
 TEST_F(AgentSlurm, AnUnknownTemplatePlaceholderStopsTheAgentNamingFileAndLine) {
   const std::string bad = absolute("bad.sbatch");
   std::ofstream(bad) << "#!/bin/bash\n#SBATCH --ntasks=XXXranksXXX\n#SBATCH --mem=XXXmemoryXXX\nXXXcommandXXX\n";
-  Agent broken(data_ + "-bad", freePort(), {"--slurm-template", bad});
+  Agent broken(absolute("data-bad-template"), freePort(), {"--slurm-template", bad});
   broken.start();
   EXPECT_FALSE(waitUntil([&] { return request(broken.port(), "GET", "/health", "").status != 0; },
                          std::chrono::seconds(3)));
