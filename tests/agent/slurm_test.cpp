@@ -172,6 +172,33 @@ TEST_F(AgentSlurm, CancelRunsScancelAndNoProcessIsLeft) {
   }, std::chrono::seconds(30))) << left << " processes left";
 }
 
+TEST_F(AgentSlurm, ARestartedAgentFollowsItsSlurmJobByItsId) {
+  const long long id = submit({{"version", 1}, {"scan", "sim.cxi"}, {"ranks", 2}, {"launcher", "slurm"},
+                               {"parameters", {{"iterations", 300}, {"threads", 1}}}});
+  const std::string job = "/jobs/" + std::to_string(id);
+  ASSERT_TRUE(waitUntil([&] { return runState(port(), token_, job) == "running"; }, std::chrono::seconds(120)));
+  ASSERT_EQ(request(port(), "POST", job + "/control", bearer(token_), R"({"command":"pause"})").status, 202);
+  ASSERT_TRUE(waitUntil([&] { return runState(port(), token_, job) == "paused"; }, std::chrono::seconds(30)));
+  const std::string slurmId = request(port(), "GET", job, bearer(token_)).js().value("launcher_id", "");
+
+  agent_->kill(SIGKILL);
+  agent_ = std::make_unique<Agent>(data_, port());
+  agent_->start();
+  ASSERT_TRUE(agent_->ready()) << agent_->log();
+  json again;
+  EXPECT_TRUE(waitUntil([&] {
+    again = request(port(), "GET", job, bearer(token_)).js();
+    return again.value("launcher_state", "") == "RUNNING";
+  }, std::chrono::seconds(30))) << again.dump(2);
+  EXPECT_EQ(again.value("state", ""), "running");
+  EXPECT_EQ(again.value("launcher_id", ""), slurmId);
+  ASSERT_EQ(request(port(), "POST", job + "/control", bearer(token_), R"({"command":"resume"})").status, 202);
+  const json done = waitForState(port(), token_, id, {"finished", "failed", "cancelled"}, std::chrono::seconds(120));
+  EXPECT_EQ(done.value("state", ""), "finished") << done.dump(2);
+  EXPECT_EQ(done["exit_code"], 0) << "from sacct, though the job is no child of this agent";
+  EXPECT_EQ(done["status"].value("iteration", -1), 300);
+}
+
 TEST_F(AgentSlurm, AnUnknownTemplatePlaceholderStopsTheAgentNamingFileAndLine) {
   const std::string bad = absolute("bad.sbatch");
   std::ofstream(bad) << "#!/bin/bash\n#SBATCH --ntasks=XXXranksXXX\n#SBATCH --mem=XXXmemoryXXX\nXXXcommandXXX\n";
