@@ -199,7 +199,9 @@ TEST_F(AgentSlurm, ARestartedAgentFollowsItsSlurmJobByItsId) {
   EXPECT_EQ(done["status"].value("iteration", -1), 300);
 }
 
-TEST_F(AgentSlurm, AnUnknownTemplatePlaceholderStopsTheAgentNamingFileAndLine) {
+// Needs no Slurm daemons (and no root): the template is checked when the agent starts.
+TEST(AgentSlurmTemplate, AnUnknownPlaceholderStopsTheAgentNamingFileAndLine) {
+  simulateScan();
   const std::string bad = absolute("bad.sbatch");
   std::ofstream(bad) << "#!/bin/bash\n#SBATCH --ntasks=XXXranksXXX\n#SBATCH --mem=XXXmemoryXXX\nXXXcommandXXX\n";
   Agent broken(absolute("data-bad-template"), freePort(), {"--slurm-template", bad});
@@ -207,6 +209,12 @@ TEST_F(AgentSlurm, AnUnknownTemplatePlaceholderStopsTheAgentNamingFileAndLine) {
   EXPECT_FALSE(waitUntil([&] { return request(broken.port(), "GET", "/health", "").status != 0; },
                          std::chrono::seconds(3)));
   EXPECT_NE(broken.log().find(bad + ":3: unknown placeholder XXXmemoryXXX"), std::string::npos) << broken.log();
+  std::ofstream(bad) << "#!/bin/bash\nmpirun -np XXXranksXXX ptyx\n";
+  Agent noCommand(absolute("data-no-command"), freePort(), {"--slurm-template", bad});
+  noCommand.start();
+  EXPECT_TRUE(waitUntil([&] { return noCommand.log().find("no XXXcommandXXX placeholder") != std::string::npos; },
+                        std::chrono::seconds(10))) << noCommand.log();
+  EXPECT_EQ(request(noCommand.port(), "GET", "/health", "").status, 0);
 }
 
 }  // namespace
