@@ -162,10 +162,16 @@ void Agent::recover() {
     const QString handle = !job.handle.empty() ? QString::fromStdString(job.handle)
                            : job.pid          ? QString::number(*job.pid)
                                               : QString();
+    if (launcher == nullptr) {
+      store_.setEnded(job.id, "failed", std::nullopt,
+                      "this agent has no " + parseOrNull(job.spec).value("launcher", std::string("?")) +
+                          " launcher (started without its configuration); the job (" + job.handle +
+                          ") is no longer followed");
+      continue;
+    }
     bool attached = false;
     try {
-      attached = launcher != nullptr &&
-                 launcher->reattach(launchJob(job, storedSpec(job)), handle, QString::fromStdString(job.gpus));
+      attached = launcher->reattach(launchJob(job, storedSpec(job)), handle, QString::fromStdString(job.gpus));
     } catch (const std::exception&) {
       attached = false;
     }
@@ -243,8 +249,12 @@ void Agent::abandoned(const HttpRequest& request) {
 HttpResponse Agent::health() {
   json gpus = json::array();
   for (int d : options_.gpus) gpus.push_back(d);
+  json launchers = json::array();
+  for (const std::string& name : launcherNames()) {
+    if (launchers_.count(QString::fromStdString(name)) != 0) launchers.push_back(name);
+  }
   return jsonResponse(200, {{"status", "ok"}, {"version", PTYX_VERSION}, {"api", 1},
-                            {"launchers", launcherNames()}, {"gpus", gpus}});
+                            {"launchers", launchers}, {"gpus", gpus}});
 }
 
 // Uploads arrive in DIR/uploads.partial/NAME (with NAME.json: total size and SHA-256) and keep

@@ -55,7 +55,8 @@ QString slurmTemplate(const QCommandLineParser& parser) {
   if (parser.isSet("slurm-template")) return parser.value("slurm-template");
   const QString installed = QCoreApplication::applicationDirPath() + "/../share/ptyx/launch/slurm.sbatch";
   if (QFileInfo::exists(installed)) return QFileInfo(installed).canonicalFilePath();
-  return QStringLiteral(PTYX_AGENT_SOURCE_TEMPLATE);
+  const QString source = QStringLiteral(PTYX_AGENT_SOURCE_TEMPLATE);
+  return QFileInfo::exists(source) ? source : QString();  // none: no slurm launcher
 }
 
 /// The device ids `ptyx devices` reports ("device N: …" lines); none when it reports none.
@@ -143,7 +144,8 @@ int serve(const QStringList& args) {
               << listen.left(colon).toStdString() << ":" << server.port() << ", data "
               << options.dataDir.toStdString() << ", ptyx " << options.ptyx.toStdString() << ", "
               << options.gpus.size() << " GPU(s) in the pool, slurm template "
-              << options.slurmTemplate.toStdString() << std::endl;
+              << (options.slurmTemplate.isEmpty() ? "none (no slurm launcher)" : options.slurmTemplate.toStdString())
+              << std::endl;
     return QCoreApplication::exec();
   } catch (const std::exception& e) {
     return fail(QString::fromStdString(e.what()), 1);

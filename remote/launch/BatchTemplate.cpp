@@ -48,8 +48,8 @@ BatchTemplate BatchTemplate::parse(const std::string& text, const std::string& w
           if (!list.empty()) list += ", ";
           list += "XXX" + k + "XXX";
         }
-        throw std::runtime_error(where + ":" + std::to_string(number) + ": unknown placeholder XXX" +
-                                 name + "XXX (known: " + list + ")");
+        throw std::runtime_error(where + ":" + std::to_string(number) +
+                                 ": unknown placeholder XXX" + name + "XXX (known: " + list + ")");
       }
       command = command || name == "command";
     }

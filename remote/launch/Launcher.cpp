@@ -12,17 +12,20 @@ namespace ptyx::agent {
 
 QStringList LaunchJob::reconCommand(const QString& ptyx) const {
   QStringList out{ptyx};
-  for (const std::string& a : spec.reconArguments((dir + "/inputs").toStdString(), runDir().toStdString(),
-                                                  (dir + "/result.cxi").toStdString())) {
+  for (const std::string& a :
+       spec.reconArguments((dir + "/inputs").toStdString(), runDir().toStdString(),
+                           (dir + "/result.cxi").toStdString())) {
     out << QString::fromStdString(a);
   }
   return out;
 }
 
-std::map<QString, std::unique_ptr<Launcher>> makeLaunchers(const LaunchSettings& settings, int maxRunning) {
+std::map<QString, std::unique_ptr<Launcher>> makeLaunchers(const LaunchSettings& settings,
+                                                           int maxRunning) {
   std::map<QString, std::unique_ptr<Launcher>> out;
   out["local"] = std::make_unique<LocalLauncher>(settings, maxRunning);
-  out["slurm"] = std::make_unique<SlurmLauncher>(settings);
+  // Without a template (none given, none installed) the agent serves local jobs only.
+  if (!settings.slurmTemplate.isEmpty()) out["slurm"] = std::make_unique<SlurmLauncher>(settings);
   return out;
 }
 

@@ -28,10 +28,10 @@ class LaunchError : public std::runtime_error {
 
 /// What every launcher needs to know about the agent's host.
 struct LaunchSettings {
-  QString ptyx;                 ///< the ptyx binary
-  QString mpirun;               ///< the MPI launcher
-  QString slurmTemplate;        ///< the batch template file (slurm)
-  std::vector<int> gpus;        ///< the local launcher's device pool
+  QString ptyx;           ///< the ptyx binary
+  QString mpirun;         ///< the MPI launcher
+  QString slurmTemplate;  ///< the batch template file (slurm)
+  std::vector<int> gpus;  ///< the local launcher's device pool
 };
 
 /// One job to start: its id, validated spec and directory (DIR/jobs/ID).
@@ -47,9 +47,9 @@ struct LaunchJob {
 
 /// What the agent stores for a started job so that a later agent can take it over.
 struct Launched {
-  QString handle;                   ///< pid (local) or Slurm job id
-  std::optional<qint64> pid;        ///< when the job is a process of this host
-  QString gpus;                     ///< devices held, "0,1"
+  QString handle;             ///< pid (local) or Slurm job id
+  std::optional<qint64> pid;  ///< when the job is a process of this host
+  QString gpus;               ///< devices held, "0,1"
 };
 
 class Launcher {

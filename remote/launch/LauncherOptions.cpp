@@ -67,13 +67,16 @@ SlurmOptions parseSlurmOptions(const nlohmann::json& options) {
       if (!value.is_string() || !validSlurmName(value.get<std::string>())) {
         throw SpecError(where + ": must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
       }
-      (key == "partition" ? out.partition : key == "account" ? out.account : out.qos) =
-          value.get<std::string>();
+      (key == "partition" ? out.partition
+       : key == "account" ? out.account
+                          : out.qos) = value.get<std::string>();
     } else if (key == "wall_time") {
       out.wallTime = wallTime(value);
     } else if (key == "nodes") {
-      if (!value.is_number_integer() || value.get<long long>() < 1 || value.get<long long>() > kMaxNodes) {
-        throw SpecError(where + ": must be a whole number in [1, " + std::to_string(kMaxNodes) + "]");
+      if (!value.is_number_integer() || value.get<long long>() < 1 ||
+          value.get<long long>() > kMaxNodes) {
+        throw SpecError(where + ": must be a whole number in [1, " + std::to_string(kMaxNodes) +
+                        "]");
       }
       out.nodes = value.get<int>();
     } else {
@@ -92,7 +95,8 @@ void validateLauncherOptions(const std::string& launcher, const nlohmann::json& 
   if (!options.is_object()) throw SpecError("launcher_options must be a JSON object");
   if (launcher == "local") {
     if (!options.empty()) {
-      throw SpecError("unknown launcher option '" + options.begin().key() + "' for local (it takes none)");
+      throw SpecError("unknown launcher option '" + options.begin().key() +
+                      "' for local (it takes none)");
     }
     return;
   }

@@ -4,8 +4,8 @@
 #include <QProcessEnvironment>
 #include <QThread>
 
-#include <csignal>
 #include <unistd.h>
+#include <csignal>
 
 namespace ptyx::agent {
 
@@ -44,8 +44,9 @@ std::vector<int> LocalLauncher::freeGpus() const {
 
 void LocalLauncher::check(const JobSpec& spec) const {
   if (spec.gpus > static_cast<int>(settings_.gpus.size())) {
-    throw SpecError("gpus: the job asks for " + std::to_string(spec.gpus) + " GPUs; this agent's pool has " +
-                    std::to_string(settings_.gpus.size()) + " (ptyx-agent serve --gpus)");
+    throw SpecError("gpus: the job asks for " + std::to_string(spec.gpus) +
+                    " GPUs; this agent's pool has " + std::to_string(settings_.gpus.size()) +
+                    " (ptyx-agent serve --gpus)");
   }
 }
 

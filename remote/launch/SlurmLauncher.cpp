@@ -44,10 +44,10 @@ Result runCommand(const QString& program, const QStringList& args, const QString
 }
 
 bool activeState(const QString& state) {
-  static const QSet<QString> active{"PENDING",    "RUNNING",     "SUSPENDED", "COMPLETING",
-                                    "CONFIGURING", "REQUEUED",   "RESIZING",  "SIGNALING",
-                                    "STAGE_OUT",  "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD",
-                                    "STOPPED",    "SPECIAL_EXIT"};
+  static const QSet<QString> active{"PENDING",     "RUNNING",      "SUSPENDED",   "COMPLETING",
+                                    "CONFIGURING", "REQUEUED",     "RESIZING",    "SIGNALING",
+                                    "STAGE_OUT",   "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD",
+                                    "STOPPED",     "SPECIAL_EXIT"};
   return active.contains(state);
 }
 
@@ -106,13 +106,14 @@ Launched SlurmLauncher::start(const LaunchJob& job) {
     f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
   }
   // The log where the agent reads it, whatever the template says.
-  const Result r = runCommand("sbatch", {"--parsable", "--output=" + job.logFile(), "--open-mode=append",
-                                         "--chdir=" + job.dir, path},
-                              job.dir);
+  const Result r = runCommand(
+      "sbatch",
+      {"--parsable", "--output=" + job.logFile(), "--open-mode=append", "--chdir=" + job.dir, path},
+      job.dir);
   const QString id = r.out.trimmed().section(';', 0, 0);  // "ID" or "ID;cluster"
   if (r.code != 0 || !validSlurmId(id)) {
-    throw LaunchError("sbatch failed (exit " + std::to_string(r.code) + "): " +
-                      (r.err.isEmpty() ? r.out : r.err).toStdString());
+    throw LaunchError("sbatch failed (exit " + std::to_string(r.code) +
+                      "): " + (r.err.isEmpty() ? r.out : r.err).toStdString());
   }
   jobs_[job.id] = Job{id, "PENDING"};
   return {id, std::nullopt, {}};
@@ -130,7 +131,8 @@ void SlurmLauncher::cancel(std::int64_t id) {
   // Slurm sends SIGTERM to the batch script, mpirun and the ranks (which save and stop), and
   // SIGKILL after its KillWait.
   const Result r = runCommand("scancel", {it->second.slurmId});
-  if (r.code != 0) qWarning("ptyx-agent: scancel %s: %s", qPrintable(it->second.slurmId), qPrintable(r.err));
+  if (r.code != 0)
+    qWarning("ptyx-agent: scancel %s: %s", qPrintable(it->second.slurmId), qPrintable(r.err));
 }
 
 QString SlurmLauncher::detail(std::int64_t id) const {
@@ -142,7 +144,8 @@ void SlurmLauncher::poll() {
   if (jobs_.empty()) return;
   // All of this user's jobs in one call, recently ended ones included (`-t all`): a job that is
   // missing has ended longer ago than Slurm keeps it.
-  const Result r = runCommand("squeue", {"-h", "-t", "all", "-u", QString::number(::getuid()), "-o", "%i|%T"});
+  const Result r =
+      runCommand("squeue", {"-h", "-t", "all", "-u", QString::number(::getuid()), "-o", "%i|%T"});
   if (r.code != 0) return;  // slurmctld unreachable for now: decide nothing
   std::map<QString, QString> states;
   for (const QString& line : r.out.split('\n', Qt::SkipEmptyParts)) {
@@ -168,7 +171,8 @@ void SlurmLauncher::finish(std::int64_t id, const Job& job) {
   QString state = job.state;
   std::optional<int> exitCode;
   QString exitText;
-  const Result r = runCommand("sacct", {"-c", "-n", "-P", "-j", job.slurmId, "-o", "JobID,State,ExitCode"});
+  const Result r =
+      runCommand("sacct", {"-c", "-n", "-P", "-j", job.slurmId, "-o", "JobID,State,ExitCode"});
   if (r.code == 0) {
     for (const QString& line : r.out.split('\n', Qt::SkipEmptyParts)) {
       const QStringList f = line.trimmed().split('|');
@@ -185,7 +189,8 @@ void SlurmLauncher::finish(std::int64_t id, const Job& job) {
     const int code = parts.value(0).toInt(&ok);
     if (ok && parts.value(1, "0") == "0") exitCode = code;
   }
-  QString how = "Slurm job " + job.slurmId + " ended " + (state.isEmpty() ? QString("(state unknown)") : state);
+  QString how = "Slurm job " + job.slurmId + " ended " +
+                (state.isEmpty() ? QString("(state unknown)") : state);
   if (!exitText.isEmpty()) how += ", exit code " + exitText;
   if (state == "COMPLETED" && !exitCode) exitCode = 0;
   if (state != "COMPLETED" && exitCode && *exitCode == 0) exitCode.reset();  // cancelled, timed out

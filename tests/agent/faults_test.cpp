@@ -22,8 +22,12 @@ class AgentFaults : public ::testing::Test {
   }
   long long submit(int iterations, const std::string& name) {
     const Reply r = request(port_, "POST", "/jobs", bearer(token_),
-                            json({{"version", 1}, {"name", name}, {"scan", "sim.cxi"}, {"ranks", 2},
-                                  {"parameters", {{"iterations", iterations}, {"threads", 1}}}}).dump());
+                            json({{"version", 1},
+                                  {"name", name},
+                                  {"scan", "sim.cxi"},
+                                  {"ranks", 2},
+                                  {"parameters", {{"iterations", iterations}, {"threads", 1}}}})
+                                .dump());
     EXPECT_EQ(r.status, 201) << r.body;
     return r.js().value("id", -1LL);
   }
@@ -39,10 +43,15 @@ TEST_F(AgentFaults, TwoJobsRunThroughAKilledAgent) {
   const long long held = submit(400, "held");
   const long long free = submit(40, "free");
   for (long long id : {held, free}) {
-    ASSERT_TRUE(waitUntil([&] { return runState(port_, token_, path(id)) == "running"; }, std::chrono::seconds(60)));
+    ASSERT_TRUE(waitUntil([&] { return runState(port_, token_, path(id)) == "running"; },
+                          std::chrono::seconds(60)));
   }
-  ASSERT_EQ(request(port_, "POST", path(held) + "/control", bearer(token_), R"({"command":"pause"})").status, 202);
-  ASSERT_TRUE(waitUntil([&] { return runState(port_, token_, path(held)) == "paused"; }, std::chrono::seconds(30)));
+  ASSERT_EQ(
+      request(port_, "POST", path(held) + "/control", bearer(token_), R"({"command":"pause"})")
+          .status,
+      202);
+  ASSERT_TRUE(waitUntil([&] { return runState(port_, token_, path(held)) == "paused"; },
+                        std::chrono::seconds(30)));
 
   agent_->kill(SIGKILL);
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -50,10 +59,14 @@ TEST_F(AgentFaults, TwoJobsRunThroughAKilledAgent) {
   agent_->start();
   ASSERT_TRUE(agent_->ready()) << agent_->log();
   EXPECT_EQ(request(port_, "GET", path(held), bearer(token_)).js().value("state", ""), "running");
-  ASSERT_EQ(request(port_, "POST", path(held) + "/control", bearer(token_), R"({"command":"resume"})").status, 202);
+  ASSERT_EQ(
+      request(port_, "POST", path(held) + "/control", bearer(token_), R"({"command":"resume"})")
+          .status,
+      202);
 
   for (long long id : {held, free}) {
-    const json done = waitForState(port_, token_, id, {"finished", "failed", "cancelled"}, std::chrono::seconds(120));
+    const json done = waitForState(port_, token_, id, {"finished", "failed", "cancelled"},
+                                   std::chrono::seconds(120));
     EXPECT_EQ(done.value("state", ""), "finished") << done.dump(2) << agent_->log();
     EXPECT_EQ(done["status"].value("iteration", -1), id == held ? 400 : 40);
     EXPECT_EQ(request(port_, "GET", path(id) + "/result", bearer(token_)).status, 200);
@@ -64,10 +77,12 @@ TEST_F(AgentFaults, TwoJobsRunThroughAKilledAgent) {
 
 TEST_F(AgentFaults, AJobWhoseRanksAreKilledFailsWithItsLog) {
   const long long id = submit(1000000, "doomed");
-  ASSERT_TRUE(waitUntil([&] { return runState(port_, token_, path(id)) == "running"; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(waitUntil([&] { return runState(port_, token_, path(id)) == "running"; },
+                        std::chrono::seconds(60)));
   // The ranks: processes running `ptyx recon` for this job (not mpirun itself).
   const std::string runDir = agent_->data() + "/jobs/" + std::to_string(id) + "/run";
-  const std::string mpirunPid = request(port_, "GET", path(id), bearer(token_)).js().value("launcher_id", "");
+  const std::string mpirunPid =
+      request(port_, "GET", path(id), bearer(token_)).js().value("launcher_id", "");
   int killed = 0;
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string cmdline = slurp((e.path() / "cmdline").string());
@@ -76,7 +91,8 @@ TEST_F(AgentFaults, AJobWhoseRanksAreKilledFailsWithItsLog) {
     if (::kill(std::stoi(e.path().filename().string()), SIGKILL) == 0) ++killed;
   }
   ASSERT_EQ(killed, 2) << "two ranks";
-  const json done = waitForState(port_, token_, id, {"finished", "failed", "cancelled"}, std::chrono::seconds(60));
+  const json done = waitForState(port_, token_, id, {"finished", "failed", "cancelled"},
+                                 std::chrono::seconds(60));
   EXPECT_EQ(done.value("state", ""), "failed") << done.dump(2);
   const std::string message = done.value("message", "");
   EXPECT_NE(message.find("end of the log"), std::string::npos) << message;

@@ -21,7 +21,8 @@ std::vector<std::string> devicesSeen(const std::string& runDir) {
     std::size_t at = 0;
     while (at < environ.size()) {
       const std::size_t end = environ.find('\0', at);
-      const std::string entry = environ.substr(at, end == std::string::npos ? std::string::npos : end - at);
+      const std::string entry =
+          environ.substr(at, end == std::string::npos ? std::string::npos : end - at);
       if (entry.rfind("CUDA_VISIBLE_DEVICES=", 0) == 0) value = entry.substr(21);
       if (end == std::string::npos) break;
       at = end + 1;
@@ -37,34 +38,49 @@ class AgentGpus : public ::testing::Test {
     simulateScan();
     fs::remove_all("data");
     port_ = freePort();
-    agent_ = std::make_unique<Agent>(absolute("data"), port_, std::vector<std::string>{"--gpus", "7,9"});
+    agent_ =
+        std::make_unique<Agent>(absolute("data"), port_, std::vector<std::string>{"--gpus", "7,9"});
     token_ = agent_->addToken();
     agent_->start();
     ASSERT_TRUE(agent_->ready()) << agent_->log();
     ASSERT_EQ(upload(port_, token_, "sim.cxi", "sim.cxi").status, 201);
   }
   void TearDown() override {
-    for (long long id : ids_) request(port_, "POST", "/jobs/" + std::to_string(id) + "/cancel", bearer(token_));
-    for (long long id : ids_) waitForState(port_, token_, id, {"cancelled", "finished", "failed"}, std::chrono::seconds(60));
+    for (long long id : ids_)
+      request(port_, "POST", "/jobs/" + std::to_string(id) + "/cancel", bearer(token_));
+    for (long long id : ids_)
+      waitForState(port_, token_, id, {"cancelled", "finished", "failed"},
+                   std::chrono::seconds(60));
   }
   long long submitGpuJob() {
     const Reply r = request(port_, "POST", "/jobs", bearer(token_),
-                            json({{"version", 1}, {"scan", "sim.cxi"}, {"ranks", 2}, {"gpus", 1}, {"backend", "cpu"},
-                                  {"parameters", {{"iterations", 1000000}, {"threads", 1}}}}).dump());
+                            json({{"version", 1},
+                                  {"scan", "sim.cxi"},
+                                  {"ranks", 2},
+                                  {"gpus", 1},
+                                  {"backend", "cpu"},
+                                  {"parameters", {{"iterations", 1000000}, {"threads", 1}}}})
+                                .dump());
     EXPECT_EQ(r.status, 201) << r.body;
     ids_.push_back(r.js().value("id", -1LL));
     return ids_.back();
   }
-  json job(long long id) { return request(port_, "GET", "/jobs/" + std::to_string(id), bearer(token_)).js(); }
-  std::string runDir(long long id) { return agent_->data() + "/jobs/" + std::to_string(id) + "/run"; }
+  json job(long long id) {
+    return request(port_, "GET", "/jobs/" + std::to_string(id), bearer(token_)).js();
+  }
+  std::string runDir(long long id) {
+    return agent_->data() + "/jobs/" + std::to_string(id) + "/run";
+  }
   /// Waits until the job's run reports "running"; then the devices its processes saw, all equal.
   std::string devicesOf(long long id) {
     const std::string path = "/jobs/" + std::to_string(id);
-    EXPECT_TRUE(waitUntil([&] { return runState(port_, token_, path) == "running"; }, std::chrono::seconds(60)))
+    EXPECT_TRUE(waitUntil([&] { return runState(port_, token_, path) == "running"; },
+                          std::chrono::seconds(60)))
         << job(id).dump(2);
     const auto seen = devicesSeen(runDir(id));
     EXPECT_GE(seen.size(), 3u) << "mpirun and two ranks";
-    for (const auto& s : seen) EXPECT_EQ(s, seen.front()) << "every process of the job sees the same devices";
+    for (const auto& s : seen)
+      EXPECT_EQ(s, seen.front()) << "every process of the job sees the same devices";
     return seen.empty() ? "" : seen.front();
   }
 
@@ -88,27 +104,33 @@ TEST_F(AgentGpus, JobsArePinnedToFreeDevicesAndQueueWhenNoneIsFree) {
   const std::string db = devicesOf(b);
   EXPECT_EQ(std::set<std::string>({da, db}), std::set<std::string>({"7", "9"}));
   EXPECT_EQ(job(a)["devices"], json({std::stoi(da)})) << "the agent records the assignment";
-  EXPECT_NE(slurp("/proc/" + job(a).value("launcher_id", "0") + "/cmdline").find(std::string("--backend=cpu")),
+  EXPECT_NE(slurp("/proc/" + job(a).value("launcher_id", "0") + "/cmdline")
+                .find(std::string("--backend=cpu")),
             std::string::npos);
   // Both devices taken: the third job waits, though --max-running (4) would let it start.
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(job(c).value("state", ""), "queued");
   EXPECT_TRUE(devicesSeen(runDir(c)).empty());
 
-  ASSERT_EQ(request(port_, "POST", "/jobs/" + std::to_string(a) + "/cancel", bearer(token_)).status, 202);
-  EXPECT_EQ(waitForState(port_, token_, a, {"cancelled"}, std::chrono::seconds(60)).value("state", ""), "cancelled");
+  ASSERT_EQ(request(port_, "POST", "/jobs/" + std::to_string(a) + "/cancel", bearer(token_)).status,
+            202);
+  EXPECT_EQ(
+      waitForState(port_, token_, a, {"cancelled"}, std::chrono::seconds(60)).value("state", ""),
+      "cancelled");
   EXPECT_EQ(devicesOf(c), da) << "the third job gets the device the first gave back";
   EXPECT_EQ(job(c)["devices"], json({std::stoi(da)}));
 
   // A restarted agent takes the devices of the jobs still running: a fourth job waits.
   agent_->kill(SIGKILL);
-  agent_ = std::make_unique<Agent>(absolute("data"), port_, std::vector<std::string>{"--gpus", "7,9"});
+  agent_ =
+      std::make_unique<Agent>(absolute("data"), port_, std::vector<std::string>{"--gpus", "7,9"});
   agent_->start();
   ASSERT_TRUE(agent_->ready()) << agent_->log();
   const long long d = submitGpuJob();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(job(d).value("state", ""), "queued") << job(d).dump(2);
-  ASSERT_EQ(request(port_, "POST", "/jobs/" + std::to_string(b) + "/cancel", bearer(token_)).status, 202);
+  ASSERT_EQ(request(port_, "POST", "/jobs/" + std::to_string(b) + "/cancel", bearer(token_)).status,
+            202);
   EXPECT_EQ(devicesOf(d), db) << "b's device went back to the rebuilt pool";
 }
 

@@ -21,9 +21,9 @@ struct TlsReply {
 };
 
 /// One request over TLS; `trusted` empty: the system's CAs (which do not know our certificate).
-TlsReply httpsRequest(int port, const std::string& method, const std::string& target, const std::string& token,
-                      const QList<QSslCertificate>& trusted, const std::string& body = "",
-                      const std::string& extra = "") {
+TlsReply httpsRequest(int port, const std::string& method, const std::string& target,
+                      const std::string& token, const QList<QSslCertificate>& trusted,
+                      const std::string& body = "", const std::string& extra = "") {
   QSslSocket socket;
   QSslConfiguration config = QSslConfiguration::defaultConfiguration();
   if (!trusted.isEmpty()) config.setCaCertificates(trusted);
@@ -61,25 +61,29 @@ class AgentTls : public ::testing::Test {
   }
   void SetUp() override {
     if (std::system("openssl version >/dev/null 2>&1") != 0) {
-      GTEST_SKIP() << "the openssl command is not installed (packaging/install-deps.sh installs it)";
+      GTEST_SKIP()
+          << "the openssl command is not installed (packaging/install-deps.sh installs it)";
     }
     if (!QSslSocket::supportsSsl()) GTEST_SKIP() << "Qt has no TLS backend here";
     fs::remove("cert.pem");
     fs::remove("key.pem");
-    ASSERT_EQ(std::system("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 "
-                          "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >openssl.log 2>&1"),
+    ASSERT_EQ(std::system(
+                  "openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 "
+                  "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >openssl.log 2>&1"),
               0)
         << slurp("openssl.log");
     trusted_ = QSslCertificate::fromPath("cert.pem");
     ASSERT_EQ(trusted_.size(), 1);
     fs::remove_all("data");
     port_ = freePort();
-    agent_ = std::make_unique<Agent>(absolute("data"), port_, std::vector<std::string>{
-        "--tls-cert", absolute("cert.pem"), "--tls-key", absolute("key.pem")});
+    agent_ = std::make_unique<Agent>(absolute("data"), port_,
+                                     std::vector<std::string>{"--tls-cert", absolute("cert.pem"),
+                                                              "--tls-key", absolute("key.pem")});
     token_ = agent_->addToken();
     agent_->start();
-    ASSERT_TRUE(waitUntil([&] { return httpsRequest(port_, "GET", "/health", token_, trusted_).status == 200; },
-                          std::chrono::seconds(30)))
+    ASSERT_TRUE(waitUntil(
+        [&] { return httpsRequest(port_, "GET", "/health", token_, trusted_).status == 200; },
+        std::chrono::seconds(30)))
         << agent_->log();
   }
   int port_ = 0;
@@ -94,7 +98,8 @@ TEST_F(AgentTls, ServesTheApiOverTlsWithTheConfiguredCertificate) {
   EXPECT_EQ(health.status, 200);
   EXPECT_NE(health.body.find(PTYX_VERSION), std::string::npos) << health.body;
   EXPECT_EQ(httpsRequest(port_, "GET", "/jobs", token_, trusted_).status, 200);
-  EXPECT_EQ(httpsRequest(port_, "GET", "/jobs", "", trusted_).status, 401) << "TLS does not replace the token";
+  EXPECT_EQ(httpsRequest(port_, "GET", "/jobs", "", trusted_).status, 401)
+      << "TLS does not replace the token";
   EXPECT_EQ(httpsRequest(port_, "GET", "/jobs", "ptyx_wrong", trusted_).status, 401);
 
   // An upload travels encrypted and is checksummed like any other.

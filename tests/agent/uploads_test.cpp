@@ -11,8 +11,8 @@ namespace {
 
 /// Opens a connection and sends a PUT head announcing `total` bytes and the first `part` of the
 /// body; the caller closes it (a broken upload) or keeps it open (one in progress).
-int startUpload(int port, const std::string& token, const std::string& name, const std::string& body,
-                std::size_t part, const std::string& sha) {
+int startUpload(int port, const std::string& token, const std::string& name,
+                const std::string& body, std::size_t part, const std::string& sha) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -22,9 +22,10 @@ int startUpload(int port, const std::string& token, const std::string& name, con
     close(fd);
     return -1;
   }
-  const std::string out = "PUT /uploads/" + name + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
-                          "\r\nX-Ptyx-SHA256: " + sha + "\r\nContent-Length: " + std::to_string(body.size()) +
-                          "\r\n\r\n" + body.substr(0, part);
+  const std::string out =
+      "PUT /uploads/" + name + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+      "\r\nX-Ptyx-SHA256: " + sha + "\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body.substr(0, part);
   for (std::size_t sent = 0; sent < out.size();) {
     const ssize_t n = send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
@@ -58,9 +59,10 @@ class AgentUploads : public ::testing::Test {
   }
   Reply putRange(const std::string& name, std::size_t from, std::size_t to, const std::string& sha,
                  const std::string& bytes) {
-    return request(port_, "PUT", "/uploads/" + name, bearer(token_), bytes.substr(from, to - from),
-                   {"X-Ptyx-SHA256: " + sha, "Content-Range: bytes " + std::to_string(from) + "-" +
-                                                 std::to_string(to - 1) + "/" + std::to_string(bytes.size())});
+    return request(
+        port_, "PUT", "/uploads/" + name, bearer(token_), bytes.substr(from, to - from),
+        {"X-Ptyx-SHA256: " + sha, "Content-Range: bytes " + std::to_string(from) + "-" +
+                                      std::to_string(to - 1) + "/" + std::to_string(bytes.size())});
   }
   int port_ = 0;
   std::unique_ptr<Agent> agent_;
@@ -74,13 +76,17 @@ TEST_F(AgentUploads, ABrokenUploadResumesAfterARestartAndIsChecksummedWhole) {
   const std::size_t half = file_.size() / 2;
   close(startUpload(port_, token_, "scan.cxi", file_, half, sha_));  // the connection breaks
   json s;
-  ASSERT_TRUE(waitUntil([&] {
-    s = status("scan.cxi");
-    return s.value("received", 0ULL) == half && !s.value("receiving", true);
-  }, std::chrono::seconds(20))) << s.dump();
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        s = status("scan.cxi");
+        return s.value("received", 0ULL) == half && !s.value("receiving", true);
+      },
+      std::chrono::seconds(20)))
+      << s.dump();
   EXPECT_EQ(s["total"], file_.size());
   EXPECT_FALSE(s["complete"].get<bool>());
-  EXPECT_FALSE(fs::exists("data/uploads/scan.cxi")) << "nothing is stored under the name before the end";
+  EXPECT_FALSE(fs::exists("data/uploads/scan.cxi"))
+      << "nothing is stored under the name before the end";
 
   start();  // a killed and restarted agent keeps the partial upload
   EXPECT_EQ(status("scan.cxi").value("received", 0ULL), half);
@@ -102,7 +108,9 @@ TEST_F(AgentUploads, ABrokenUploadResumesAfterARestartAndIsChecksummedWhole) {
 
   // The resumed file is a scan like any other: a job accepts it.
   EXPECT_EQ(request(port_, "POST", "/jobs", bearer(token_),
-                    R"({"version":1,"scan":"scan.cxi","parameters":{"iterations":1,"threads":1}})").status, 201);
+                    R"({"version":1,"scan":"scan.cxi","parameters":{"iterations":1,"threads":1}})")
+                .status,
+            201);
 }
 
 TEST_F(AgentUploads, RangesInSeveralRequestsAndACorruptedPieceIsRefusedWhole) {
@@ -128,13 +136,22 @@ TEST_F(AgentUploads, RangesInSeveralRequestsAndACorruptedPieceIsRefusedWhole) {
 
   // Malformed ranges are 400; a total over the limit 413 before any byte.
   EXPECT_EQ(request(port_, "PUT", "/uploads/c.cxi", bearer(token_), "abc",
-                    {"X-Ptyx-SHA256: " + sha_, "Content-Range: bytes 0-9/100"}).status, 400);
+                    {"X-Ptyx-SHA256: " + sha_, "Content-Range: bytes 0-9/100"})
+                .status,
+            400);
   EXPECT_EQ(request(port_, "PUT", "/uploads/c.cxi", bearer(token_), "abc",
-                    {"X-Ptyx-SHA256: " + sha_, "Content-Range: bytes 5-7/3"}).status, 400);
+                    {"X-Ptyx-SHA256: " + sha_, "Content-Range: bytes 5-7/3"})
+                .status,
+            400);
   EXPECT_EQ(request(port_, "PUT", "/uploads/c.cxi", bearer(token_), "abc",
-                    {"X-Ptyx-SHA256: " + sha_, "Content-Range: items 0-2/3"}).status, 400);
-  EXPECT_EQ(request(port_, "PUT", "/uploads/c.cxi", bearer(token_), "abc",
-                    {"X-Ptyx-SHA256: " + sha_, "Content-Range: bytes 0-2/" + std::to_string(2LL << 30)}).status, 413);
+                    {"X-Ptyx-SHA256: " + sha_, "Content-Range: items 0-2/3"})
+                .status,
+            400);
+  EXPECT_EQ(
+      request(port_, "PUT", "/uploads/c.cxi", bearer(token_), "abc",
+              {"X-Ptyx-SHA256: " + sha_, "Content-Range: bytes 0-2/" + std::to_string(2LL << 30)})
+          .status,
+      413);
   EXPECT_EQ(status("..").value("http", 0), 400);
 }
 
@@ -142,17 +159,24 @@ TEST_F(AgentUploads, ConcurrentUploadsAreLimited) {
   start({"--max-uploads", "2"});
   const int one = startUpload(port_, token_, "one.cxi", file_, 100, sha_);
   const int two = startUpload(port_, token_, "two.cxi", file_, 100, sha_);
-  ASSERT_TRUE(waitUntil([&] {
-    return status("one.cxi").value("receiving", false) && status("two.cxi").value("receiving", false);
-  }, std::chrono::seconds(20)));
-  const Reply busy = request(port_, "PUT", "/uploads/three.cxi", bearer(token_), file_, {"X-Ptyx-SHA256: " + sha_});
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return status("one.cxi").value("receiving", false) &&
+               status("two.cxi").value("receiving", false);
+      },
+      std::chrono::seconds(20)));
+  const Reply busy = request(port_, "PUT", "/uploads/three.cxi", bearer(token_), file_,
+                             {"X-Ptyx-SHA256: " + sha_});
   EXPECT_EQ(busy.status, 503) << busy.body;
   EXPECT_EQ(busy.headers.count("retry-after"), 1u);
-  const Reply same = request(port_, "PUT", "/uploads/one.cxi", bearer(token_), file_, {"X-Ptyx-SHA256: " + sha_});
-  EXPECT_TRUE(same.status == 409 || same.status == 503) << "one.cxi is being received: " << same.status;
+  const Reply same =
+      request(port_, "PUT", "/uploads/one.cxi", bearer(token_), file_, {"X-Ptyx-SHA256: " + sha_});
+  EXPECT_TRUE(same.status == 409 || same.status == 503)
+      << "one.cxi is being received: " << same.status;
 
   close(one);  // a slot frees when a connection ends
-  ASSERT_TRUE(waitUntil([&] { return !status("one.cxi").value("receiving", true); }, std::chrono::seconds(20)));
+  ASSERT_TRUE(waitUntil([&] { return !status("one.cxi").value("receiving", true); },
+                        std::chrono::seconds(20)));
   EXPECT_EQ(upload(port_, token_, "three.cxi", "sim.cxi").status, 201);
   close(two);
 }
@@ -160,8 +184,10 @@ TEST_F(AgentUploads, ConcurrentUploadsAreLimited) {
 TEST_F(AgentUploads, PartialUploadsExpire) {
   start({"--partial-upload-hours", "0.0005"});  // 1.8 s
   close(startUpload(port_, token_, "old.cxi", file_, 1000, sha_));
-  ASSERT_TRUE(waitUntil([&] { return status("old.cxi").value("received", 0) == 1000; }, std::chrono::seconds(20)));
-  EXPECT_TRUE(waitUntil([&] { return status("old.cxi").value("http", 0) == 404; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(waitUntil([&] { return status("old.cxi").value("received", 0) == 1000; },
+                        std::chrono::seconds(20)));
+  EXPECT_TRUE(waitUntil([&] { return status("old.cxi").value("http", 0) == 404; },
+                        std::chrono::seconds(30)));
   EXPECT_TRUE(fs::is_empty("data/uploads.partial"));
 }
 
