@@ -141,19 +141,42 @@ QString SlurmLauncher::detail(std::int64_t id) const {
 }
 
 void SlurmLauncher::poll() {
-  if (jobs_.empty()) return;
+  if (jobs_.empty() || squeue_ != nullptr) return;
   // All of this user's jobs in one call, recently ended ones included (`-t all`): a job that is
-  // missing has ended longer ago than Slurm keeps it.
-  const Result r =
-      runCommand("squeue", {"-h", "-t", "all", "-u", QString::number(::getuid()), "-o", "%i|%T"});
-  if (r.code != 0) return;  // slurmctld unreachable for now: decide nothing
+  // missing has ended longer ago than Slurm keeps it. Asynchronous, so a slow slurmctld never
+  // stalls the API; only jobs known before the call are judged by its answer.
+  asked_.clear();
+  for (const auto& [id, job] : jobs_) asked_.insert(id);
+  squeue_ = new QProcess(this);
+  squeue_->setProgram("squeue");
+  squeue_->setArguments({"-h", "-t", "all", "-u", QString::number(::getuid()), "-o", "%i|%T"});
+  squeue_->setStandardInputFile(QProcess::nullDevice());
+  QProcess* p = squeue_;
+  QTimer::singleShot(kCommandTimeoutMs, p, [p] { p->kill(); });
+  connect(p, &QProcess::errorOccurred, this, [this, p](QProcess::ProcessError error) {
+    if (error != QProcess::FailedToStart) return;  // otherwise `finished` follows
+    p->deleteLater();
+    squeue_ = nullptr;
+  });
+  connect(p, &QProcess::finished, this, [this, p](int code, QProcess::ExitStatus status) {
+    p->deleteLater();
+    squeue_ = nullptr;
+    // slurmctld unreachable for now: decide nothing.
+    if (status == QProcess::NormalExit && code == 0)
+      polled(QString::fromLocal8Bit(p->readAllStandardOutput()));
+  });
+  p->start();
+}
+
+void SlurmLauncher::polled(const QString& output) {
   std::map<QString, QString> states;
-  for (const QString& line : r.out.split('\n', Qt::SkipEmptyParts)) {
+  for (const QString& line : output.split('\n', Qt::SkipEmptyParts)) {
     const QStringList parts = line.trimmed().split('|');
     if (parts.size() == 2) states[parts[0]] = parts[1];
   }
   std::vector<std::int64_t> ended;
   for (auto& [id, job] : jobs_) {
+    if (asked_.count(id) == 0) continue;
     const auto found = states.find(job.slurmId);
     if (found != states.end()) job.state = found->second;
     if (found == states.end() || !activeState(found->second)) ended.push_back(id);

@@ -4,9 +4,11 @@
 // `scancel`. Every Slurm command is a QProcess with an argument vector, never a shell. After an
 // agent restart a job is followed again by its stored Slurm job id.
 #include <QObject>
+#include <QProcess>
 #include <QTimer>
 
 #include <map>
+#include <set>
 
 #include "BatchTemplate.hpp"
 #include "Launcher.hpp"
@@ -34,12 +36,15 @@ class SlurmLauncher : public QObject, public Launcher {
     QString state;  ///< as squeue last said
   };
   void poll();
+  void polled(const QString& output);
   void finish(std::int64_t id, const Job& job);
 
   LaunchSettings settings_;
   BatchTemplate template_;
   std::map<std::int64_t, Job> jobs_;
   QTimer poll_;
+  QProcess* squeue_ = nullptr;    ///< the poll in flight (the API does not wait for it)
+  std::set<std::int64_t> asked_;  ///< the jobs known when it started
 };
 
 }  // namespace ptyx::agent
