@@ -156,6 +156,8 @@ LaunchJob Agent::launchJob(const JobRecord& job, const JobSpec& spec) const {
 }
 
 void Agent::recover() {
+  // Re-attach every running job before anything starts: the GPU pool must know what they hold.
+  recovering_ = true;
   for (const JobRecord& job : store_.jobs("running")) {
     Launcher* launcher = launcherOf(job);
     // Jobs stored before launchers had handles: the pid is the local launcher's handle.
@@ -177,6 +179,7 @@ void Agent::recover() {
     }
     if (!attached) settle(job.id, std::nullopt, "the process ended while no agent was watching");
   }
+  recovering_ = false;
   expirePartialUploads();
   expiry_.start();
   schedule();
@@ -569,6 +572,7 @@ HttpResponse Agent::log(std::int64_t id) {
 // Scheduling; the launchers (remote/launch/) run the processes.
 
 void Agent::schedule() {
+  if (recovering_) return;
   // The local launcher takes its queue in order: a job waiting for GPUs or a free slot holds
   // back the local jobs behind it (no starvation). Slurm jobs go to Slurm's queue at once.
   bool localWaits = false;

@@ -77,6 +77,7 @@ class Agent : public QObject, public HttpHandler {
   Store store_;
   std::map<QString, std::unique_ptr<Launcher>> launchers_;
   std::set<QString> uploading_;  ///< names with a request receiving their bytes now
+  bool recovering_ = false;      ///< no job starts before every running one is re-attached
   QTimer expiry_;
 };
 
