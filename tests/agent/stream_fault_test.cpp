@@ -112,8 +112,8 @@ class AgentStreamFault : public ::testing::Test {
     EXPECT_TRUE(matchesFile(r, file, 1));
     const std::vector<int> iterations = r.iterations();
     ASSERT_FALSE(iterations.empty());
-    std::cout << r.seqs.size() << " lines, iterations 1.." << iterations.back() << ", " << r.connects
-              << " connections\n";
+    std::cout << r.seqs.size() << " lines, iterations 1.." << iterations.back() << ", "
+              << r.connects << " connections\n";
     EXPECT_TRUE(consecutive<int>(iterations, 1, iterations.size()));
   }
   std::unique_ptr<Agent> agent_;
@@ -171,6 +171,81 @@ TEST_F(AgentStreamFault, StreamResumesAcrossAnAgentRestart) {
   stopJob(id);
   ASSERT_TRUE(spinUntil([&] { return r.ended; }, std::chrono::seconds(120)));
   expectComplete(r, id);
+}
+
+TEST_F(AgentStreamFault, AClientThatDoesNotReadStallsNoOneAndIsDropped) {
+  const Reply r = request(
+      port(), "POST", "/jobs", bearer(token_),
+      json{{"version", 1}, {"scan", "sim.cxi"}, {"parameters", {{"iterations", 3}, {"threads", 1}}}}
+          .dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const long long id = r.js().value("id", -1LL);
+  ASSERT_EQ(waitForState(port(), token_, id, {"finished", "failed"}, std::chrono::seconds(60))
+                .value("state", ""),
+            "finished");
+  // A backlog far larger than what the kernel and the agent buffer for one client: 20 000 lines
+  // of 1 KB appended to the run's progress file (readers ignore events they do not know).
+  const std::string file = agent_->data() + "/jobs/" + std::to_string(id) + "/run/progress.jsonl";
+  {
+    std::ofstream out(file, std::ios::app);
+    for (int i = 0; i < 20000; ++i)
+      out << json{{"event", "padding"}, {"n", i}, {"text", std::string(1000, 'x')}}.dump() << '\n';
+  }
+  const auto fileBytes = static_cast<long long>(fs::file_size(file));
+
+  // The client that never reads (a tiny receive buffer, so the agent's side fills quickly).
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const auto connected = std::chrono::steady_clock::now();
+  const std::string upgrade =
+      "GET /jobs/" + std::to_string(id) +
+      "/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Authorization: " +
+      bearer(token_) +
+      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  ASSERT_EQ(send(fd, upgrade.data(), upgrade.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(upgrade.size()));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
+  // Others are served meanwhile: the agent answers, and a reading client gets the whole stream.
+  EXPECT_EQ(request(port(), "GET", "/health", bearer(token_)).status, 200);
+  Recording rec;
+  client::JobStream stream(endpointFor(port(), token_), id);
+  rec.attach(stream);
+  stream.start();
+  ASSERT_TRUE(spinUntil([&] { return rec.ended; }, std::chrono::seconds(120)));
+  EXPECT_EQ(rec.endState, "finished");
+  EXPECT_TRUE(consecutive<long long>(rec.seqs, 1, progressLines(file).size()));
+
+  // After 45 s without a pong the agent drops the silent client: reading now finds the end of
+  // the connection long before the whole stream.
+  std::this_thread::sleep_until(connected + std::chrono::seconds(50));
+  timeval tv{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  long long received = 0;
+  bool closed = false;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n > 0) {
+      received += n;
+      continue;
+    }
+    closed = n == 0 || errno == ECONNRESET;
+    break;
+  }
+  close(fd);
+  std::cout << "the silent client got " << received << " of the stream's " << fileBytes << "+ bytes\n";
+  EXPECT_TRUE(closed) << "the agent still holds the connection after " << received << " bytes";
+  EXPECT_LT(received, fileBytes / 2)
+      << "the agent should have dropped the client, not sent it everything";
 }
 
 }  // namespace
