@@ -33,6 +33,7 @@ JobStreamSession::JobStreamSession(WebSocketConnection* connection, std::int64_t
       file_(path_),
       after_(after),
       lookup_(std::move(lookup)) {
+  ++count_;
   connection_->setParent(this);
   connect(connection_, &WebSocketConnection::disconnected, this, [this] {
     poll_.stop();
@@ -50,6 +51,10 @@ JobStreamSession::JobStreamSession(WebSocketConnection* connection, std::int64_t
   poll_.start();
   ping_.start();
   tick();
+}
+
+JobStreamSession::~JobStreamSession() {
+  --count_;
 }
 
 void JobStreamSession::tick() {
