@@ -188,8 +188,10 @@ TEST_F(AgentStreamFault, AClientThatDoesNotReadStallsNoOneAndIsDropped) {
   const std::string file = agent_->data() + "/jobs/" + std::to_string(id) + "/run/progress.jsonl";
   {
     std::ofstream out(file, std::ios::app);
-    for (int i = 0; i < 20000; ++i)
-      out << json{{"event", "padding"}, {"n", i}, {"text", std::string(1000, 'x')}}.dump() << '\n';
+    for (int i = 0; i < 20000; ++i) {
+      const std::size_t size = i == 7 ? 100'000 : 1000;  // one line in a frame with a 64-bit length
+      out << json{{"event", "padding"}, {"n", i}, {"text", std::string(size, 'x')}}.dump() << '\n';
+    }
   }
   const auto fileBytes = static_cast<long long>(fs::file_size(file));
 
@@ -223,6 +225,11 @@ TEST_F(AgentStreamFault, AClientThatDoesNotReadStallsNoOneAndIsDropped) {
   ASSERT_TRUE(spinUntil([&] { return rec.ended; }, std::chrono::seconds(120)));
   EXPECT_EQ(rec.endState, "finished");
   EXPECT_TRUE(consecutive<long long>(rec.seqs, 1, progressLines(file).size()));
+  EXPECT_TRUE(matchesFile(rec, progressLines(file), 1));
+  const auto big = std::find_if(rec.lines.begin(), rec.lines.end(),
+                                [](const json& l) { return l.value("n", -1) == 7; });
+  ASSERT_NE(big, rec.lines.end());
+  EXPECT_EQ(big->value("text", "").size(), 100'000u);
 
   // After 45 s without a pong the agent drops the silent client: reading now finds the end of
   // the connection long before the whole stream.
@@ -242,7 +249,8 @@ TEST_F(AgentStreamFault, AClientThatDoesNotReadStallsNoOneAndIsDropped) {
     break;
   }
   close(fd);
-  std::cout << "the silent client got " << received << " of the stream's " << fileBytes << "+ bytes\n";
+  std::cout << "the silent client got " << received << " of the stream's " << fileBytes
+            << "+ bytes\n";
   EXPECT_TRUE(closed) << "the agent still holds the connection after " << received << " bytes";
   EXPECT_LT(received, fileBytes / 2)
       << "the agent should have dropped the client, not sent it everything";
