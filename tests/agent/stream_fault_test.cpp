@@ -73,6 +73,9 @@ class AgentStreamFault : public ::testing::Test {
     ASSERT_TRUE(agent_->ready()) << agent_->log();
     ASSERT_EQ(upload(port(), token_, "sim.cxi", "sim.cxi").status, 201);
   }
+  void TearDown() override {
+    if (agent_) killJobsUnder(agent_->data());
+  }
   static std::string name() {
     return ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
@@ -231,8 +234,34 @@ TEST_F(AgentStreamFault, AClientThatDoesNotReadStallsNoOneAndIsDropped) {
   ASSERT_NE(big, rec.lines.end());
   EXPECT_EQ(big->value("text", "").size(), 100'000u);
 
-  // After 45 s without a pong the agent drops the silent client: reading now finds the end of
-  // the connection long before the whole stream.
+  // Meanwhile a client that answers the agent's pings (every 15 s) keeps its stream of a paused
+  // job open past the 45 s silence limit.
+  const long long held = submitLongJob();
+  const std::string heldJob = "/jobs/" + std::to_string(held);
+  ASSERT_TRUE(waitUntil([&] { return runState(port(), token_, heldJob) == "running"; },
+                        std::chrono::seconds(60)));
+  ASSERT_EQ(request(port(), "POST", heldJob + "/control", bearer(token_), R"({"command":"pause"})")
+                .status,
+            202);
+  ASSERT_TRUE(waitUntil([&] { return runState(port(), token_, heldJob) == "paused"; },
+                        std::chrono::seconds(30)));
+  Recording keeper;
+  client::JobStream keep(endpointFor(port(), token_), held);
+  keeper.attach(keep);
+  keep.start();
+  const auto keptSince = std::chrono::steady_clock::now();
+  ASSERT_TRUE(spinUntil([&] { return keep.isConnected(); }, std::chrono::seconds(30)));
+  spinUntil([] { return false; },
+            std::chrono::seconds(50) - (std::chrono::steady_clock::now() - keptSince));
+  EXPECT_TRUE(keep.isConnected());
+  EXPECT_EQ(keeper.connects, 1) << "the agent dropped a client that answers pings";
+  EXPECT_TRUE(keeper.errors.empty()) << keeper.errors.front();
+  EXPECT_FALSE(keeper.seqs.empty());
+  keep.close();
+  EXPECT_EQ(request(port(), "DELETE", heldJob, bearer(token_)).status, 202);
+
+  // After 45 s without a pong the agent has dropped the silent client: reading now finds the end
+  // of the connection long before the whole stream.
   std::this_thread::sleep_until(connected + std::chrono::seconds(50));
   timeval tv{20, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
