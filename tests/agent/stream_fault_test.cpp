@@ -224,8 +224,14 @@ TEST_F(AgentStreamFault, AClientThatDoesNotReadStallsNoOneAndIsDropped) {
   Recording rec;
   client::JobStream stream(endpointFor(port(), token_), id);
   rec.attach(stream);
+  const auto backlogStart = std::chrono::steady_clock::now();
   stream.start();
   ASSERT_TRUE(spinUntil([&] { return rec.ended; }, std::chrono::seconds(120)));
+  std::cout
+      << "backlog of " << rec.seqs.size() << " lines (" << static_cast<double>(fileBytes) / 1e6
+      << " MB) in "
+      << std::chrono::duration<double>(std::chrono::steady_clock::now() - backlogStart).count()
+      << " s\n";
   EXPECT_EQ(rec.endState, "finished");
   EXPECT_TRUE(consecutive<long long>(rec.seqs, 1, progressLines(file).size()));
   EXPECT_TRUE(matchesFile(rec, progressLines(file), 1));
