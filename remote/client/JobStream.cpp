@@ -101,9 +101,10 @@ void JobStream::open() {
               return;
             }
             if (fatal_) return;
-            emit errorOccurred(
-                QStringLiteral("%1; reconnecting in %2 s").arg(message).arg(backoffMs_ / 1000.0));
+            const QString retrying =
+                QStringLiteral("%1; reconnecting in %2 s").arg(message).arg(backoffMs_ / 1000.0);
             scheduleReconnect();
+            emit errorOccurred(retrying);
           });
   connect(socket, &QWebSocket::sslErrors, this, [this, socket](const QList<QSslError>& errors) {
     if (socket != socket_) return;
@@ -163,9 +164,9 @@ void JobStream::onMessage(const QString& text) {
     if (seq <= lastSeq_) return;  // already delivered
     if (seq != lastSeq_ + 1) {
       // A gap cannot come from the agent; start over from the last line we have.
+      scheduleReconnect();
       emit errorOccurred(
           QStringLiteral("stream gap: got line %1 after %2; reconnecting").arg(seq).arg(lastSeq_));
-      scheduleReconnect();
       return;
     }
     lastSeq_ = seq;
