@@ -1,4 +1,4 @@
-// Hostile clients: every endpoint (the stream's WebSocket upgrade too: stream_test.cpp) refuses missing, wrong and revoked tokens (401); uploads
+// Hostile clients: every endpoint refuses missing, wrong and revoked tokens (401); uploads
 // cannot leave the upload directory (400), are size-limited (413) and checksummed; names and
 // values with shell metacharacters are rejected and no command runs.
 #include "AgentFixture.hpp"
