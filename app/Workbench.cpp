@@ -151,7 +151,10 @@ bool Workbench::startWorker(QString* why) {
   }, Qt::QueuedConnection);
   connect(worker, &RunWorker::snapshotReady, this, &Workbench::onSnapshot, Qt::QueuedConnection);
   connect(worker, &RunWorker::runEnded, this, &Workbench::onRunEnded, Qt::QueuedConnection);
+  connect(worker, &RunWorker::parametersApplied, this, &Workbench::parametersApplied,
+          Qt::QueuedConnection);
   thread_->start();
+  emit runStarted();
   return true;
 }
 
@@ -213,6 +216,18 @@ void Workbench::stop() {
   setState(State::Finished);
 }
 
+void Workbench::holdAt(int iteration) {
+  if (worker_) worker_->requestHoldAt(iteration);
+}
+
+void Workbench::releaseHold(int nextHold) {
+  if (!worker_) return;
+  worker_->requestHoldAt(nextHold);
+  if (state_ == State::Running) {
+    QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
+  }
+}
+
 void Workbench::onSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   emit snapshotReady(snapshot);
   if (worker_) worker_->snapshotConsumed();
@@ -233,6 +248,7 @@ void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> res
       emit runFailed(message);
       break;
   }
+  emit runReturned(end, result_ ? static_cast<int>(result_->history.size()) : iteration_);
 }
 
 }  // namespace ptyx::app

@@ -352,6 +352,10 @@ class Replayer {
   }
 
   void openScan(const Action& a) {
+    if (a.effect == Action::Effect::None) {
+      return emit({a.line, a.offset_s, describe(a), Verdict::Skipped,
+                   "not re-executed (the scan could not be opened in the recording)"});
+    }
     endRun();
     state_ = State::Empty;
     scan_.reset();
@@ -418,7 +422,7 @@ class Replayer {
   void pauseCommand(const Action& a) {
     if (state_ != State::Running)
       return emit({a.line, a.offset_s, describe(a), Verdict::Done, "nothing running"});
-    if (a.effect == Action::Effect::None) {
+    if (a.effect != Action::Effect::At) {
       return emit(
           {a.line, a.offset_s, describe(a), Verdict::Done, "never took effect in the recording"});
     }
@@ -435,6 +439,10 @@ class Replayer {
   void stopCommand(const Action& a) {
     if (state_ != State::Running && state_ != State::Paused) {
       return emit({a.line, a.offset_s, describe(a), Verdict::Done, "nothing running"});
+    }
+    if (state_ == State::Running && a.effect != Action::Effect::At) {
+      return emit({a.line, a.offset_s, describe(a), Verdict::Done,
+                   "never took effect in the recording (the run ended first)"});
     }
     const std::string off = state_ == State::Running ? anchor(a) : std::string{};
     state_ = State::Finished;
