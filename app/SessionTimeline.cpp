@@ -36,11 +36,12 @@ QJsonObject arguments(const session::Action& a) {
 }
 
 QString describe(const session::Action& a) {
-  const QJsonObject args = arguments(a);
+  QJsonObject args = arguments(a);
   QString text = QString::fromStdString(a.command);
   if (a.command == "set_parameter") {
-    return text + QLatin1Char(' ') + args.value(QStringLiteral("name")).toString() +
-           QLatin1Char('=') + args.value(QStringLiteral("value")).toString();
+    text += QLatin1Char(' ') + args.value(QStringLiteral("name")).toString() + QLatin1Char('=') +
+            args.value(QStringLiteral("value")).toString();
+    args = {};
   }
   for (auto it = args.begin(); it != args.end(); ++it) {
     text += QLatin1Char(' ') +
@@ -391,12 +392,12 @@ void SessionTimeline::execute(const session::Action& a) {
     waitingEntry_ = entry;
   }
   if (held) {
-    if (wb.iteration() != a.effectIteration) {
-      mark(entry, false,
-           tr("took effect at iteration %1, recorded %2")
-               .arg(wb.iteration())
-               .arg(a.effectIteration));
-    }
+    const bool exact = wb.iteration() == a.effectIteration;
+    mark(entry, exact,
+         exact ? tr("took effect at iteration %1, as recorded").arg(a.effectIteration)
+               : tr("took effect at iteration %1, recorded %2")
+                     .arg(wb.iteration())
+                     .arg(a.effectIteration));
     if (command == QLatin1String("pause")) {
       wb.holdAt(-1);
     } else if (command != QLatin1String("stop")) {
@@ -472,6 +473,11 @@ void SessionTimeline::onRunReturned(RunEnd end, int iteration) {
              (end != RunEnd::Paused ||
               !std::holds_alternative<session::RunEnd>(entries_[waitingEntry_]))) {
     // A step or stop has come back; a run that ends by itself must really have ended.
+    if (const auto* a = std::get_if<session::Action>(&entries_[waitingEntry_]);
+        a && a->command == "step" && a->effect == session::Action::Effect::At) {
+      mark(waitingEntry_, iteration == a->effectIteration,
+           tr("paused at iteration %1, recorded %2").arg(iteration).arg(a->effectIteration));
+    }
     wait_ = Wait::Nothing;
     QTimer::singleShot(0, this, &SessionTimeline::advance);
   }

@@ -70,6 +70,7 @@ class SessionGuiTest : public QObject {
   void initTestCase();
   void recordsAGuiSessionThatReplaysHeadlessToTheSameResult();
   void aChangedInputFileIsReportedByNameAndCanBeSubstituted();
+  void theTimelineReplaysTheSessionInTheWindow();
   void cleanupTestCase();
 
  private:
@@ -216,6 +217,56 @@ void SessionGuiTest::aChangedInputFileIsReportedByNameAndCanBeSubstituted() {
   QCOMPARE(missing.code, 1);
   QVERIFY2(missing.out.find("input file missing: " + scanPath_.toStdString()) != std::string::npos,
            missing.out.c_str());
+  QVERIFY(QFile::copy(original, scanPath_));
+}
+
+void SessionGuiTest::theTimelineReplaysTheSessionInTheWindow() {
+  auto& wb = window_->workbench();
+  const auto recorded = ptyx::session::readSession(sessionPath_.toStdString());
+  int stoppedAt = -1;
+  for (const auto& e : recorded.entries) {
+    if (const auto* a = std::get_if<ptyx::session::Action>(&e); a && a->command == "stop")
+      stoppedAt = a->effectIteration;
+  }
+  QVERIFY(stoppedAt > 0);
+  const QString original = QDir::current().absoluteFilePath(QStringLiteral("demo-original.cxi"));
+  QFile::remove(scanPath_);  // the recorded input is gone
+
+  auto* timeline = window_->sessionTimeline();
+  QVERIFY(window_->openSession(sessionPath_));
+  QVERIFY(timeline->isVisible());
+  QVERIFY(timeline->list()->count() >= static_cast<int>(recorded.entries.size()));
+
+  // No dialog in tests: replay stops at the missing file and names it.
+  QSignalSpy stopped(timeline, &ptyx::app::SessionTimeline::stopped);
+  timeline->play();
+  QTRY_COMPARE_WITH_TIMEOUT(stopped.count(), 1, 10000);
+  QVERIFY2(stopped.first().at(0).toString().contains(scanPath_),
+           qPrintable(stopped.first().at(0).toString()));
+  QVERIFY(!timeline->isPlaying());
+
+  // With the substitute given programmatically, the window replays the whole session, paced
+  // at twice the recorded speed, and every checkpoint and the saved result's hashes match.
+  QVERIFY(window_->openSession(sessionPath_));
+  timeline->setSubstitute(scanPath_, original);
+  timeline->setSpeed(2.0);
+  QSignalSpy finished(timeline, &ptyx::app::SessionTimeline::finished);
+  timeline->play();
+  QVERIFY(timeline->isPlaying());
+  QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+  QString report;
+  for (int row = 0; row < timeline->list()->count(); ++row) {
+    report += timeline->list()->item(row)->text() + QStringLiteral(" | ") + timeline->verdict(row) +
+              QLatin1Char('\n');
+  }
+  if (qEnvironmentVariableIsSet("PTYX_SHOW_REPORT")) qInfo().noquote() << report;
+  QVERIFY2(timeline->mismatched() == 0, qPrintable(report));
+  QVERIFY2(timeline->matched() >= 5, qPrintable(report));
+  QVERIFY2(report.contains(QStringLiteral("object and probe hashes match")), qPrintable(report));
+  QCOMPARE(wb.state(), State::Finished);
+  QCOMPARE(wb.iteration(), stoppedAt);
+  QVERIFY(wb.parameters().beta > 0.89 && wb.parameters().beta < 0.91);
+  ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("session_timeline"));
   QVERIFY(QFile::copy(original, scanPath_));
 }
 
