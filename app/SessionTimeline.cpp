@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <exception>
+#include <limits>
 
 #include "io/Formats.hpp"
 #include "session/Replayer.hpp"
@@ -301,6 +302,7 @@ void SessionTimeline::advance() {
     } else if (const auto* e = std::get_if<session::RunEnd>(&entries_[i])) {
       if (wb.state() == Workbench::State::Running) {
         wait_ = Wait::RunReturned;  // the run ends by itself
+        waitTarget_ = std::numeric_limits<int>::max();
         waitingEntry_ = i;
         return;
       }
@@ -389,6 +391,8 @@ void SessionTimeline::execute(const session::Action& a) {
   }
   if (command == QLatin1String("step") || (command == QLatin1String("stop") && held)) {
     wait_ = Wait::RunReturned;  // the result of the step or stop comes back asynchronously
+    waitTarget_ =
+        command == QLatin1String("step") ? wb.iteration() + 1 : std::numeric_limits<int>::max();
     waitingEntry_ = entry;
   }
   if (held) {
@@ -460,6 +464,12 @@ void SessionTimeline::onRunReturned(RunEnd end, int iteration) {
   compareCheckpoints();
   if (wait_ == Wait::RunHeld) {
     const auto& a = std::get<session::Action>(entries_[waitingEntry_]);
+    if (end == RunEnd::Paused && iteration < a.effectIteration) {
+      // A late second return from an earlier hold (a release can queue one behind a loop that
+      // was still running): make sure the run goes on to this hold.
+      bus_.workbench().releaseHold(a.effectIteration);
+      return;
+    }
     if (end != RunEnd::Paused || iteration != a.effectIteration) {
       // The run ended before the recorded iteration: the action lands where it can.
       mark(waitingEntry_, false,
@@ -469,10 +479,9 @@ void SessionTimeline::onRunReturned(RunEnd end, int iteration) {
     }
     wait_ = Wait::Nothing;
     QTimer::singleShot(0, this, &SessionTimeline::advance);
-  } else if (wait_ == Wait::RunReturned &&
-             (end != RunEnd::Paused ||
-              !std::holds_alternative<session::RunEnd>(entries_[waitingEntry_]))) {
-    // A step or stop has come back; a run that ends by itself must really have ended.
+  } else if (wait_ == Wait::RunReturned && (end != RunEnd::Paused || iteration >= waitTarget_)) {
+    // A step came back (at its iteration, not an earlier hold's late return), or a stop or the
+    // run's own end did (those are never a pause).
     if (const auto* a = std::get_if<session::Action>(&entries_[waitingEntry_]);
         a && a->command == "step" && a->effect == session::Action::Effect::At) {
       mark(waitingEntry_, iteration == a->effectIteration,

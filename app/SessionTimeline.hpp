@@ -88,7 +88,8 @@ class SessionTimeline : public QWidget {
   double clockOffset_s_ = 0.0;  // recorded offset at which the clock was (re)started
   Wait wait_ = Wait::Nothing;
   std::size_t waitingEntry_ = 0;
-  int run_ = 0;                                  // runs started by the replay
+  int waitTarget_ = 0;  // Wait::RunReturned: a Paused return counts from this iteration on
+  int run_ = 0;         // runs started by the replay
   std::map<int, IterationMetrics> metrics_;      // this run's iterations seen
   std::vector<std::size_t> pendingCheckpoints_;  // entries not yet reached
   QMap<QString, QString> substitutes_;
