@@ -98,7 +98,9 @@ Runner addReplay(CLI::App& app) {
   speed->excludes(fast);
   sub->add_option("--substitute", o->substitutes,
                   "Read NEW_PATH where the session read RECORDED_PATH (repeatable)")
-      ->type_name("RECORDED_PATH=NEW_PATH");
+      ->type_name("RECORDED_PATH=NEW_PATH")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("--tolerance", o->tolerance,
                   "Relative tolerance for metric checkpoints (default 1e-6)")
       ->check(CLI::NonNegativeNumber);
