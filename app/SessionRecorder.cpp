@@ -262,10 +262,14 @@ void SessionRecorder::onScanLoaded(const QString& path, bool loaded) {
 
 void SessionRecorder::onParametersApplied(int iteration, const ReconParams& params) {
   if (pendingParameters_.empty()) return;
-  // Everything asked for up to the change that carries these parameters reached the run
-  // together (later requests replace earlier ones that the run had not yet picked up).
+  // The run picked up the latest request it had: everything asked for up to the first pending
+  // change that carries these parameters reached it together (a request replaces earlier ones
+  // not yet picked up). The first match, not the last: a redo asks for parameters an earlier
+  // change already did, after the run may have picked that one up. Where requests made after
+  // the pick-up repeat these parameters, they stay pending and are written as never taking
+  // effect, which replays to the same run.
   std::size_t last = pendingParameters_.size() - 1;
-  for (std::size_t i = pendingParameters_.size(); i-- > 0;) {
+  for (std::size_t i = 0; i < pendingParameters_.size(); ++i) {
     if (pendingParameters_[i].second == params) {
       last = i;
       break;

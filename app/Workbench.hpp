@@ -99,6 +99,8 @@ class Workbench : public QObject {
   QThread* loader_ = nullptr;  // reading a scan; joined before destruction
   QThread* thread_ = nullptr;  // the run's worker thread
   QPointer<RunWorker> worker_;
+  int holdAt_ = -1;    // session replay's hold (holdAt), -1 when none
+  bool held_ = false;  // the run returned control at that hold and waits, still Running
 };
 
 }  // namespace ptyx::app

@@ -120,6 +120,9 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
   setInteger("probe_update_start", 3);
   QVERIFY(window_->bus().applyPreset(QStringLiteral("raar")));
   setReal("beta", 0.85);
+  window_->bus().undo();
+  window_->bus().redo();
+  QCOMPARE(wb.parameters().beta, 0.85);
 
   // Run, pause, change β while paused, resume, change β while running, stop.
   action("actionRun")->trigger();
@@ -135,6 +138,8 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
   QCOMPARE(wb.state(), State::Running);
   QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= stepped + 8, 30000);
   setReal("beta", 0.9);
+  window_->bus().undo();  // back to 0.75 and again to 0.9 while the run goes on
+  window_->bus().redo();
   const int changedAt = wb.iteration();
   QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= changedAt + 12, 30000);
   action("actionStop")->trigger();
@@ -151,8 +156,8 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
   QCOMPARE(QString::fromStdString(session.header.program), QStringLiteral("ptyx-gui"));
   QCOMPARE(QString::fromStdString(session.header.name), QStringLiteral("commissioning test"));
   const QString commands = commandsIn(session);
-  for (const char* expected : {"open_scan", "set_parameter", "apply_preset", "run", "pause", "step",
-                               "resume", "stop", "save_result"}) {
+  for (const char* expected : {"open_scan", "set_parameter", "apply_preset", "undo", "redo", "run",
+                               "pause", "step", "resume", "stop", "save_result"}) {
     QVERIFY2(commands.contains(QLatin1String(expected)), qPrintable(commands));
   }
   int anchoredActions = 0, checkpoints = 0;
@@ -175,13 +180,13 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
   QVERIFY2(o.code == 0, (o.out + o.err).c_str());
   QVERIFY2(o.out.find("object and probe hashes match") != std::string::npos, o.out.c_str());
   QVERIFY2(o.out.find("DIFFERS") == std::string::npos, o.out.c_str());
-  // Both β changes during the run reached it at the recorded iteration (paused, running).
+  // Every change during the run reached it at the recorded iteration.
   int applied = 0;
   for (auto at = o.out.find("applied before iteration"); at != std::string::npos;
        at = o.out.find("applied before iteration", at + 1)) {
     ++applied;
   }
-  QVERIFY2(applied == 2, o.out.c_str());
+  QVERIFY2(applied == 4, o.out.c_str());  // β while paused, β, undo and redo while running
 
   // Session ▸ Save session as: a copy that replays the same.
   const QString copy = QDir::current().absoluteFilePath(QStringLiteral("copy.ptyx-session"));
@@ -268,6 +273,13 @@ void SessionGuiTest::theTimelineReplaysTheSessionInTheWindow() {
   QVERIFY(wb.parameters().beta > 0.89 && wb.parameters().beta < 0.91);
   ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("session_timeline"));
   QVERIFY(QFile::copy(original, scanPath_));
+
+  // The replay in the window was recorded too (same launch, same file), and that recording
+  // replays headless as exactly as the original one.
+  const auto both =
+      ptyx::testing::runPtyx(QStringLiteral("replay '%1'").arg(sessionPath_).toStdString());
+  QVERIFY2(both.code == 0, (both.out + both.err).c_str());
+  QVERIFY2(both.out.find("run: run 2 started") != std::string::npos, both.out.c_str());
 }
 
 void SessionGuiTest::cleanupTestCase() {
