@@ -135,3 +135,32 @@ TEST_F(SessionReplay, BadSessionOrOptionsExitTwo) {
   EXPECT_EQ(runPtyx("replay --substitute nonsense " + session_).code, 2);
   EXPECT_EQ(runPtyx("replay --speed 2 --fast " + session_).code, 2);
 }
+
+TEST(SessionReplayRuns, StepStartedRunsNaturalEndsAndASecondRunReplay) {
+  const std::string scan = fs::absolute("runs.cxi").string();
+  ptyx::writeScan(ptyx::testing::smallScan(24, 32), scan);
+  const std::string path = fs::absolute("runs.ptyx-session").string();
+  fs::remove(path);
+  {
+    ptyx::testing::ScriptedSession s(path);
+    s.openScan(scan);
+    s.setParameter("iterations", "16");
+    s.step();  // starts run 1, paused after one iteration
+    s.step();
+    s.setParameter("beta", "0.9");  // while paused
+    s.resume();
+    s.finish();  // run 1 completes its 16 iterations
+    s.setParameter("algorithm", "er");
+    s.run();  // run 2 from the start, with ER
+    s.stopAt(9);
+    s.save(fs::absolute("runs-result.cxi").string());
+  }
+  const auto o = runPtyx("replay " + path);
+  EXPECT_EQ(o.code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("step: paused at iteration 1"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("step: paused at iteration 2"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("run 1 finished: at iteration 16"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("run: run 2 started"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("checkpoint run 2 iteration 9 (stop)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("object and probe hashes match (iteration 9)"), std::string::npos) << o.out;
+}

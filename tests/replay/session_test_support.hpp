@@ -4,7 +4,9 @@
 // format and the replayer can be tested without a display.
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "backend/Backend.hpp"
 #include "comm/Communicator.hpp"
@@ -40,22 +42,49 @@ class ScriptedSession {
     auto a = action("set_parameter", R"({"name": ")" + name + R"(", "value": ")" + value + R"("})");
     a.parameters = toJson(params_);
     writer_.write(a);
-    if (recon_ && takesEffect) {
+    const bool live = recon_ && !ended_;  // after a stop or the run's end: the next run's
+    if (live && takesEffect) {
       recon_->requestParameters(params_);
       writer_.writeEffect(a.seq, recon_->iteration());
-    } else if (recon_) {
+    } else if (live) {
       writer_.writeEffect(a.seq, std::nullopt);
     }
   }
 
   void run() {
     ++run_;
+    ended_ = false;
     backend_ = makeBackend("cpu", {1});
     recon_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, comm_);
     auto a = action("run", "{}");
     a.parameters = toJson(params_);
     a.startsRun = run_;
     writer_.write(a);
+  }
+
+  /// Step: one iteration, starting a run (paused) when none is live.
+  void step() {
+    auto a = action("step", "{}");
+    if (!recon_ || ended_) {
+      ++run_;
+      ended_ = false;
+      backend_ = makeBackend("cpu", {1});
+      recon_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, comm_);
+      a.parameters = toJson(params_);
+      a.startsRun = run_;
+    }
+    writer_.write(a);
+    recon_->step(1);
+    writer_.writeEffect(a.seq, recon_->iteration());
+    checkpoint("step");
+  }
+
+  /// The run completes its iterations by itself.
+  void finish() {
+    iterateTo(recon_->parameters().iterations);
+    checkpoint("finished");
+    writer_.write(session::RunEnd{run_, recon_->iteration(), "finished", 0});
+    ended_ = true;
   }
 
   /// Runs to `iterations` complete, writing a checkpoint every 10.
@@ -82,6 +111,7 @@ class ScriptedSession {
     writer_.write(a);
     writer_.writeEffect(a.seq, recon_->iteration());
     checkpoint("stop");
+    ended_ = true;
   }
 
   void save(const std::string& path) {
@@ -111,6 +141,7 @@ class ScriptedSession {
   }
 
   void checkpoint(const std::string& reason) {
+    if (!checkpointed_.insert({run_, recon_->iteration()}).second) return;
     const auto& m = recon_->history().back();
     writer_.write(session::Checkpoint{run_, m.iteration, m.fourierError, m.overlapError,
                                       m.objectError, reason, 0});
@@ -124,6 +155,8 @@ class ScriptedSession {
   std::unique_ptr<Reconstructor> recon_;
   int seq_ = 0;
   int run_ = 0;
+  bool ended_ = false;
+  std::set<std::pair<int, int>> checkpointed_;
 };
 
 }  // namespace ptyx::testing
