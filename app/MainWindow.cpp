@@ -193,8 +193,9 @@ void MainWindow::buildSessionMenu() {
   auto* menu = menuBar()->addMenu(tr("Sess&ion"));
   menu->setObjectName(QStringLiteral("sessionMenu"));
   auto* open = menu->addAction(tr("&Open session for replay…"), this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open session"), SessionRecorder::defaultDirectory(),
-                                                      tr("Ptyx sessions (*.ptyx-session);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open session"), SessionRecorder::defaultDirectory(),
+                                     tr("Ptyx sessions (*.ptyx-session);;All files (*)"));
     if (!path.isEmpty()) openSession(path);
   });
   open->setObjectName(QStringLiteral("actionOpenSession"));
@@ -202,13 +203,14 @@ void MainWindow::buildSessionMenu() {
     const QString path = QFileDialog::getSaveFileName(this, tr("Save session as"), QDir::homePath(),
                                                       tr("Ptyx sessions (*.ptyx-session)"));
     QString why;
-    if (!path.isEmpty() && !recorder_->saveCopy(path, &why)) showError(tr("Cannot save the session"), why);
+    if (!path.isEmpty() && !recorder_->saveCopy(path, &why))
+      showError(tr("Cannot save the session"), why);
   });
   saveAs->setObjectName(QStringLiteral("actionSaveSessionAs"));
   auto* name = menu->addAction(tr("&Name session…"), this, [this] {
     bool ok = false;
-    const QString text = QInputDialog::getText(this, tr("Name session"), tr("Name"), QLineEdit::Normal,
-                                               recorder_->name(), &ok);
+    const QString text = QInputDialog::getText(this, tr("Name session"), tr("Name"),
+                                               QLineEdit::Normal, recorder_->name(), &ok);
     if (ok) recorder_->setName(text);
   });
   name->setObjectName(QStringLiteral("actionNameSession"));

@@ -128,9 +128,10 @@ class MainWindow : public QMainWindow {
   QAction* redoAction_ = nullptr;
 
   std::deque<double> recentSeconds_;  // wall time of the last iterations, for rate and ETA
-  SessionRecorder* recorder_ = nullptr;
-  SessionTimeline* timeline_ = nullptr;
   bool quietErrors_ = false;          // no modal boxes (tests set PTYX_GUI_NO_DIALOGS)
+
+  SessionRecorder* recorder_ = nullptr;  // owned by this window (QObject parent)
+  SessionTimeline* timeline_ = nullptr;
 };
 
 }  // namespace ptyx::app
