@@ -71,6 +71,7 @@ class SessionGuiTest : public QObject {
   void recordsAGuiSessionThatReplaysHeadlessToTheSameResult();
   void aChangedInputFileIsReportedByNameAndCanBeSubstituted();
   void theTimelineReplaysTheSessionInTheWindow();
+  void recordingCanBeSwitchedOffAndStartsANewFileWhenOn();
   void cleanupTestCase();
 
  private:
@@ -280,6 +281,28 @@ void SessionGuiTest::theTimelineReplaysTheSessionInTheWindow() {
       ptyx::testing::runPtyx(QStringLiteral("replay '%1'").arg(sessionPath_).toStdString());
   QVERIFY2(both.code == 0, (both.out + both.err).c_str());
   QVERIFY2(both.out.find("run: run 2 started") != std::string::npos, both.out.c_str());
+}
+
+void SessionGuiTest::recordingCanBeSwitchedOffAndStartsANewFileWhenOn() {
+  auto* recorder = window_->sessionRecorder();
+  auto* record = action("actionRecordSession");
+  const QString first = recorder->path();
+  QVERIFY(!first.isEmpty());
+  const auto size = QFileInfo(first).size();
+
+  record->setChecked(false);  // Session ▸ Record session
+  QVERIFY(!recorder->isRecording());
+  QVERIFY(window_->bus().setParameter(QStringLiteral("beta"), QStringLiteral("0.5")));
+  QCOMPARE(QFileInfo(first).size(), size);  // nothing written
+
+  record->setChecked(true);
+  QVERIFY(recorder->isRecording());
+  QVERIFY(window_->bus().setParameter(QStringLiteral("beta"), QStringLiteral("0.6")));
+  const QString second = recorder->path();
+  QVERIFY(!second.isEmpty() && second != first);
+  const auto s = ptyx::session::readSession(second.toStdString());
+  QCOMPARE(commandsIn(s), QStringLiteral("set_parameter"));
+  QCOMPARE(QFileInfo(first).size(), size);
 }
 
 void SessionGuiTest::cleanupTestCase() {
