@@ -1,9 +1,14 @@
 // The session file format (docs/SESSIONS.md): what the recorder writes reads back the same; a
 // newer format version, a malformed line or a missing header is refused with the file and the
-// line named; a last line cut short by a crash costs only that line.
+// line named; a last line cut short by a crash costs only that line, and a process killed while
+// recording leaves every line it wrote.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -217,4 +222,33 @@ TEST(SessionFormat, ArrayHashIsTheHashOfTheValues) {
   EXPECT_EQ(arraySha256(a).size(), 64U);
   b.span()[4] = ptyx::cfloat{0.0F, 1e-30F};
   EXPECT_NE(arraySha256(a), arraySha256(b));
+}
+
+TEST(SessionFormat, EveryLineWrittenSurvivesAProcessThatDiesWithoutClosing) {
+  const std::string path = fresh("killed.ptyx-session");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The recorder's process dies abruptly: no destructor, no fclose, no exit handlers.
+    SessionWriter w(path, Header{kFormatVersion, "ptyx-gui", "0.1.0", "h", "t", ""});
+    for (int seq = 1; seq <= 3; ++seq) {
+      Action a;
+      a.seq = seq;
+      a.time = "t";
+      a.command = "set_parameter";
+      a.arguments = R"({"name":"beta","value":"0.5"})";
+      w.write(a);
+    }
+    w.write(Checkpoint{1, 10, 0.1, 0.2, 0.3, "every", 0});
+    ::kill(::getpid(), SIGKILL);  // as a crash or the OOM killer would
+    std::_Exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  const Session s = readSession(path);
+  EXPECT_TRUE(s.warnings.empty());
+  ASSERT_EQ(s.entries.size(), 4U);
+  EXPECT_EQ(std::get<Action>(s.entries[2]).seq, 3);
+  EXPECT_EQ(std::get<Checkpoint>(s.entries[3]).iteration, 10);
 }
