@@ -344,7 +344,8 @@ void SessionTimeline::execute(const session::Action& a) {
       QString problem;
       const QString path = resolveInput(ref, &problem);
       if (path.isEmpty()) {
-        mark(entry, false, problem);
+        note(entry, problem);
+        next_ = entry;  // Play again retries here (with a substitute set by then)
         return stopReplay(problem);
       }
       if (path != QString::fromStdString(ref.path)) {
