@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "io/Formats.hpp"
 #include "params/ParameterSchema.hpp"
 
 namespace ptyx::app {
@@ -142,6 +143,22 @@ void CommandBus::redo() {
   executed(QStringLiteral("redo"), {{QStringLiteral("text"), text}});
 }
 
+bool CommandBus::saveResult(const QString& path, QString* why) {
+  const auto result = workbench_.result();
+  if (!result) {
+    if (why) *why = tr("There is no result yet: run, pause or stop a reconstruction first.");
+    return false;
+  }
+  try {
+    writeResult(*result, path.toStdString());
+  } catch (const std::exception& e) {
+    if (why) *why = QString::fromStdString(e.what());
+    return false;
+  }
+  executed(QStringLiteral("save_result"), {{QStringLiteral("path"), path}});
+  return true;
+}
+
 bool CommandBus::execute(const QString& name, const QJsonObject& a) {
   if (name == QLatin1String("open_scan")) {
     openScan(a.value(QStringLiteral("path")).toString());
@@ -153,6 +170,12 @@ bool CommandBus::execute(const QString& name, const QJsonObject& a) {
   }
   if (name == QLatin1String("apply_preset")) {
     return applyPreset(a.value(QStringLiteral("algorithm")).toString());
+  }
+  if (name == QLatin1String("save_result")) {
+    QString why;
+    if (saveResult(a.value(QStringLiteral("path")).toString(), &why)) return true;
+    emit commandRejected(name, why);
+    return false;
   }
   if (name == QLatin1String("run")) return run();
   if (name == QLatin1String("step")) return step();

@@ -33,10 +33,14 @@ class CommandBus : public QObject {
   void stop();
   void undo();
   void redo();
+  /// Writes the current result to `path` (CXI); false and `why` when there is none or writing
+  /// fails. Recorded as {"save_result", {"path"}} with the hashes of what was written.
+  bool saveResult(const QString& path, QString* why = nullptr);
 
   /// Executes a recorded command: {"open_scan", {"path"}}, {"set_parameter", {"name",
   /// "value"}}, {"apply_preset", {"algorithm"}}, {"run"}, {"pause"}, {"resume"}, {"step"},
-  /// {"stop"}, {"undo"}, {"redo"}. False for an unknown command or a refused one.
+  /// {"stop"}, {"undo"}, {"redo"}, {"save_result", {"path"}}. False for an unknown command or a
+  /// refused one.
   bool execute(const QString& name, const QJsonObject& arguments);
 
  signals:

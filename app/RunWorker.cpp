@@ -86,6 +86,7 @@ void RunWorker::runIterations(int count) {
         break;
       }
       if (count < 0 && paused_.load()) break;
+      if (count < 0 && holdAt_.load() >= 0 && reconstructor_->iteration() >= holdAt_.load()) break;
       if (count >= 0 && done >= count) break;
       {
         const std::lock_guard lock(requestMutex_);
@@ -93,6 +94,7 @@ void RunWorker::runIterations(int count) {
           params_ = *pending_;
           reconstructor_->requestParameters(*pending_);  // applied before the next iteration
           pending_.reset();
+          emit parametersApplied(reconstructor_->iteration(), params_);
         }
       }
       if (count < 0 && reconstructor_->iteration() >= params_.iterations) {

@@ -34,6 +34,9 @@ class RunWorker : public QObject {
   void requestPause(bool paused);
   void requestStop();
   void requestParameters(const ReconParams& params);
+  /// Return control (as a pause does) once `iteration` iterations are complete; -1 clears.
+  /// Session replay holds the run where the recorded action took effect.
+  void requestHoldAt(int iteration) { holdAt_.store(iteration); }
   /// The GUI has drawn the last snapshot; the next one may be sent.
   void snapshotConsumed() { snapshotInFlight_.store(false); }
 
@@ -49,6 +52,9 @@ class RunWorker : public QObject {
   void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
   void runEnded(ptyx::app::RunEnd end, std::shared_ptr<const ptyx::Reconstruction> result,
                 const QString& message);
+  /// Requested parameters were handed to the reconstruction with `iteration` iterations
+  /// complete: they hold from the next one (the session recorder anchors replay on it).
+  void parametersApplied(int iteration, const ptyx::ReconParams& params);
 
  private:
   class ObserverAdapter;
@@ -67,6 +73,7 @@ class RunWorker : public QObject {
   std::atomic<bool> paused_{false};
   std::atomic<bool> stop_{false};
   std::atomic<bool> snapshotInFlight_{false};
+  std::atomic<int> holdAt_{-1};
 };
 
 }  // namespace ptyx::app

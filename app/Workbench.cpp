@@ -139,6 +139,8 @@ bool Workbench::startWorker(QString* why) {
   stopWorker();
   iteration_ = 0;
   result_.reset();
+  held_ = false;
+  holdAt_ = -1;
   thread_ = new QThread(this);
   thread_->setObjectName(QStringLiteral("ptyx-reconstruction"));
   auto* worker = new RunWorker(scan_, params_);
@@ -151,7 +153,10 @@ bool Workbench::startWorker(QString* why) {
   }, Qt::QueuedConnection);
   connect(worker, &RunWorker::snapshotReady, this, &Workbench::onSnapshot, Qt::QueuedConnection);
   connect(worker, &RunWorker::runEnded, this, &Workbench::onRunEnded, Qt::QueuedConnection);
+  connect(worker, &RunWorker::parametersApplied, this, &Workbench::parametersApplied,
+          Qt::QueuedConnection);
   thread_->start();
+  emit runStarted();
   return true;
 }
 
@@ -185,6 +190,11 @@ void Workbench::pause() {
   if (state_ != State::Running || !worker_) return;
   worker_->requestPause(true);
   setState(State::Paused);
+  if (held_) {
+    // The worker is idle at a hold: let it see the pause and return as a pausing run does.
+    held_ = false;
+    QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
+  }
 }
 
 void Workbench::resume() {
@@ -213,6 +223,21 @@ void Workbench::stop() {
   setState(State::Finished);
 }
 
+void Workbench::holdAt(int iteration) {
+  holdAt_ = iteration;
+  if (worker_) worker_->requestHoldAt(iteration);
+}
+
+void Workbench::releaseHold(int nextHold) {
+  if (!worker_) return;
+  held_ = false;
+  holdAt_ = nextHold;
+  worker_->requestHoldAt(nextHold);
+  if (state_ == State::Running) {
+    QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
+  }
+}
+
 void Workbench::onSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   emit snapshotReady(snapshot);
   if (worker_) worker_->snapshotConsumed();
@@ -225,7 +250,11 @@ void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> res
     emit resultChanged();
   }
   switch (end) {
-    case RunEnd::Paused: break;  // the state already says so (or a resume is queued)
+    case RunEnd::Paused:  // the state already says so (or a resume is queued)
+      // While Running, this is a hold (session replay) or a pause that a resume has overtaken.
+      held_ = state_ == State::Running && holdAt_ >= 0 && result_ &&
+              static_cast<int>(result_->history.size()) >= holdAt_;
+      break;
     case RunEnd::Finished:
     case RunEnd::Stopped: setState(State::Finished); break;
     case RunEnd::Failed:
@@ -233,6 +262,7 @@ void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> res
       emit runFailed(message);
       break;
   }
+  emit runReturned(end, result_ ? static_cast<int>(result_->history.size()) : iteration_);
 }
 
 }  // namespace ptyx::app

@@ -50,6 +50,11 @@ class Workbench : public QObject {
   void resume();
   bool step(QString* why = nullptr);
   void stop();
+  /// Session replay: the live run returns control (runReturned Paused, the state stays Running)
+  /// once `iteration` iterations are complete, so that a recorded action lands exactly there.
+  void holdAt(int iteration);
+  /// Lets a held run go on, to be held again at `nextHold` iterations (-1: not again).
+  void releaseHold(int nextHold = -1);
 
  signals:
   void stateChanged(ptyx::app::Workbench::State state);
@@ -62,6 +67,13 @@ class Workbench : public QObject {
   void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
   void resultChanged();
   void runFailed(const QString& message);
+  /// A run was started (run, or step when none is live): a new Reconstructor from the parameters.
+  void runStarted();
+  /// The run returned control (paused, finished, stopped, failed) with `iteration` iterations
+  /// complete; emitted after the result and the state are updated.
+  void runReturned(ptyx::app::RunEnd end, int iteration);
+  /// Parameter changes reached the live run with `iteration` iterations complete.
+  void parametersApplied(int iteration, const ptyx::ReconParams& params);
 
  private:
   void setState(State state);
@@ -87,6 +99,8 @@ class Workbench : public QObject {
   QThread* loader_ = nullptr;  // reading a scan; joined before destruction
   QThread* thread_ = nullptr;  // the run's worker thread
   QPointer<RunWorker> worker_;
+  int holdAt_ = -1;    // session replay's hold (holdAt), -1 when none
+  bool held_ = false;  // the run returned control at that hold and waits, still Running
 };
 
 }  // namespace ptyx::app
