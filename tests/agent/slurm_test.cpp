@@ -205,7 +205,7 @@ TEST_F(AgentSlurm, ARestartedAgentFollowsItsSlurmJobByItsId) {
                                {"scan", "sim.cxi"},
                                {"ranks", 2},
                                {"launcher", "slurm"},
-                               {"parameters", {{"iterations", 300}, {"threads", 1}}}});
+                               {"parameters", {{"iterations", 1000000}, {"threads", 1}}}});
   const std::string job = "/jobs/" + std::to_string(id);
   ASSERT_TRUE(waitUntil([&] { return runState(port(), token_, job) == "running"; },
                         std::chrono::seconds(120)));
@@ -231,14 +231,17 @@ TEST_F(AgentSlurm, ARestartedAgentFollowsItsSlurmJobByItsId) {
       << again.dump(2);
   EXPECT_EQ(again.value("state", ""), "running");
   EXPECT_EQ(again.value("launcher_id", ""), slurmId);
-  ASSERT_EQ(
-      request(port(), "POST", job + "/control", bearer(token_), R"({"command":"resume"})").status,
-      202);
+  // Resumed with a length of 20 more iterations (long enough that the pause surely landed).
+  const int length = again["status"].value("iteration", 0) + 20;
+  ASSERT_EQ(request(port(), "POST", job + "/control", bearer(token_),
+                    json({{"command", "resume"}, {"set", {{"iterations", length}}}}).dump())
+                .status,
+            202);
   const json done = waitForState(port(), token_, id, {"finished", "failed", "cancelled"},
                                  std::chrono::seconds(120));
   EXPECT_EQ(done.value("state", ""), "finished") << done.dump(2);
   EXPECT_EQ(done["exit_code"], 0) << "from sacct, though the job is no child of this agent";
-  EXPECT_EQ(done["status"].value("iteration", -1), 300);
+  EXPECT_EQ(done["status"].value("iteration", -1), length);
 }
 
 // Needs no Slurm daemons (and no root): the template is checked when the agent starts.
