@@ -22,11 +22,11 @@ packages=(
   xvfb xauth libgl1-mesa-dri
   # the .deb test (tests/packaging) validates the .desktop file
   desktop-file-utils
+  # ptyx-agent (remote/): Qt 6 Core + Network come with qt6-base-dev; the job store is SQLite
+  libsqlite3-dev
   # ptyx-agent's slurm launcher tests run real Slurm daemons on this machine (tests/agent/slurm);
   # openssl makes the self-signed certificate of the TLS test
   slurmctld slurmd slurm-client munge openssl
-  # ptyx-agent (remote/): Qt 6 Core + Network come with qt6-base-dev; the job store is SQLite
-  libsqlite3-dev
 )
 # shellcheck disable=SC2206
 packages+=(${PTYX_DEPS_EXTRA:-})

@@ -231,10 +231,10 @@ HttpResponse Agent::handle(const HttpRequest& request) {
         if (m == "DELETE") return remove(id);
         return wrong();
       }
-      if (s.size() == 3 && s[2] == "cancel") return m == "POST" ? cancel(id) : wrong();
       if (s.size() == 3 && s[2] == "control") return m == "POST" ? control(id, request) : wrong();
       if (s.size() == 3 && s[2] == "result") return m == "GET" ? result(id) : wrong();
       if (s.size() == 3 && s[2] == "log") return m == "GET" ? log(id) : wrong();
+      if (s.size() == 3 && s[2] == "cancel") return m == "POST" ? cancel(id) : wrong();
     }
     return jsonError(404, "no such endpoint");
   } catch (const std::exception& e) {

@@ -43,6 +43,7 @@ class Agent : public QObject, public HttpHandler {
 
   std::optional<HttpResponse> begin(const HttpRequest& request, BodyPlan& plan) override;
   HttpResponse handle(const HttpRequest& request) override;
+  void abandoned(const HttpRequest& request) override;
 
  private:
   bool authorised(const HttpRequest& request);
@@ -54,7 +55,6 @@ class Agent : public QObject, public HttpHandler {
   HttpResponse control(std::int64_t id, const HttpRequest& request);
   HttpResponse cancel(std::int64_t id);
   HttpResponse remove(std::int64_t id);
-  void abandoned(const HttpRequest& request) override;  ///< HttpHandler: an upload broke off
   std::optional<HttpResponse> beginUpload(const HttpRequest& request, BodyPlan& plan);
   HttpResponse uploadStatus(const QString& name);
   void releaseUpload(const QString& name);

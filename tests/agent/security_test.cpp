@@ -37,13 +37,13 @@ TEST_F(AgentSecurity, EveryEndpointNeedsAValidToken) {
   const std::string spec = R"({"version":1,"scan":"sim.cxi","parameters":{"iterations":1}})";
   const std::vector<Endpoint> endpoints{
       {"GET", "/health", ""},         {"GET", "/jobs", ""},
-      {"POST", "/jobs/1/cancel", ""}, {"GET", "/uploads/sim.cxi/status", ""},
       {"POST", "/jobs", spec},        {"GET", "/jobs/1", ""},
       {"POST", "/jobs/1/control", R"({"command":"stop"})"},
       {"DELETE", "/jobs/1", ""},      {"GET", "/jobs/1/result", ""},
       {"GET", "/jobs/1/log", ""},     {"PUT", "/uploads/sim.cxi", "data"},
-      {"GET", "/no/such/endpoint", ""},
-      {"GET", "/jobs/1/stream", ""},  {"GET", "/jobs/1/snapshot", ""}};
+      {"POST", "/jobs/1/cancel", ""}, {"GET", "/uploads/sim.cxi/status", ""},
+      {"GET", "/jobs/1/stream", ""},  {"GET", "/jobs/1/snapshot", ""},
+      {"GET", "/no/such/endpoint", ""}};
   const std::vector<std::string> badAuth{
       "",                                     // none
       bearer("ptyx_wrong"),                   // wrong
