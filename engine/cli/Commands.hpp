@@ -16,6 +16,7 @@ Runner addRecon(CLI::App& app, const std::string& commandLine);
 Runner addInfo(CLI::App& app);
 Runner addBench(CLI::App& app);
 Runner addDevices(CLI::App& app);
+Runner addStreamReplay(CLI::App& app);
 
 /// argv joined with shell-style quoting, for provenance.
 std::string joinCommandLine(int argc, char** argv);

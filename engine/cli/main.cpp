@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add("info", ptyx::cli::addInfo(app));
   add("bench", ptyx::cli::addBench(app));
   add("devices", ptyx::cli::addDevices(app));
+  add("stream-replay", ptyx::cli::addStreamReplay(app));
 
   try {
     app.parse(argc, argv);
