@@ -24,6 +24,7 @@
 #include "backend/Devices.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
+#include "recon/ScanFollower.hpp"
 #include "render/Render.hpp"
 
 namespace ptyx::cli {
@@ -80,6 +81,8 @@ struct ReconOptions {
   std::string jobDir;
   ProgressStyle progress = ProgressStyle::Auto;
   ReadOptions orientation;
+  bool follow = false;  // a growing scan (docs/STREAMING.md)
+  FollowOptions followOptions;
   std::vector<std::pair<const ParameterSpec*, CLI::Option*>> parameterOptions;
   std::vector<std::string> values;  // one per schema entry, filled by CLI11
 };
@@ -137,7 +140,15 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   Run run;
   run.ranks = comm.size();
   run.checkpointPath = o.checkpoint;
-  if (run.checkpointPath.empty() && !o.jobDir.empty()) {
+  if (o.follow) {
+    if (comm.size() > 1) {
+      throw InputError("--follow", "", "follows a growing scan on one rank; run it without mpirun");
+    }
+    if (!o.checkpoint.empty() || o.checkpointEvery > 0 || !o.resume.empty()) {
+      throw InputError("--follow", "", "cannot be combined with --checkpoint, --checkpoint-every or --resume");
+    }
+  }
+  if (run.checkpointPath.empty() && !o.jobDir.empty() && !o.follow) {
     run.checkpointPath = (std::filesystem::path(o.jobDir) / "checkpoint.h5").string();
   }
   if (o.checkpointEvery > 0 && run.checkpointPath.empty()) {
@@ -146,7 +157,21 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
 
   // Every rank reads the scan and keeps its own block of frames (docs/JOBS.md says why).
   ReconParams params = parametersFrom(o);
-  Scan scan = readScan(o.input, o.orientation);
+  // Following: wait for the start rule; the follower owns the scan so far (docs/STREAMING.md).
+  std::optional<ScanFollower> follower;
+  Scan ownScan;
+  if (o.follow) {
+    follower.emplace(o.input, o.orientation, o.followOptions);
+    gStopSignal.store(false);
+    std::signal(SIGINT, onStopSignal);
+    std::signal(SIGTERM, onStopSignal);
+    if (o.progress != ProgressStyle::Json && o.progress != ProgressStyle::None) {
+      std::cerr << "ptyx recon: following " << o.input << ": waiting for frames\n";
+    }
+  }
+  Scan& scan = follower ? follower->waitForStart([] { return gStopSignal.load(); })
+                        : (ownScan = readScan(o.input, o.orientation));
+  const std::size_t startFrames = scan.frameCount();
   const std::string output =
       o.output.empty() ? std::filesystem::path(o.input).replace_extension("").string() + "-result.cxi"
                        : o.output;
@@ -161,8 +186,11 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   }
 
   auto backend = makeBackend(o.backend, {params.threads});
-  checkMemoryPlan(scan, params, backend->name(), comm.size());
-  Reconstructor reconstructor(scan, loaded ? loaded->state.params : params, *backend, timed);
+  if (!follower) checkMemoryPlan(scan, params, backend->name(), comm.size());
+  auto ownedReconstructor =
+      follower ? std::make_unique<Reconstructor>(scan, follower->plannedPositions(), params, *backend, timed)
+               : std::make_unique<Reconstructor>(scan, loaded ? loaded->state.params : params, *backend, timed);
+  Reconstructor& reconstructor = *ownedReconstructor;
   const std::size_t frameCount = scan.frameCount();
   scan.magnitudes = {};  // the backend holds its own copy
   if (loaded) {
@@ -183,7 +211,8 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     if (!o.jobDir.empty()) {
       jobDir.emplace(o.jobDir, reconstructor, &timed, commandLine, scan.sourceHash);
       reconstructor.addObserver(&*jobDir);
-      jobDir->started(comm.size(), params.threads, frameCount, run.resumedFrom);
+      jobDir->started(comm.size(), params.threads, follower ? follower->framesPlanned() : frameCount,
+                      run.resumedFrom);
     }
   }
   int lastCheckpoint = loaded ? reconstructor.iteration() : -1;
@@ -204,6 +233,10 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   const auto start = std::chrono::steady_clock::now();
   int target = params.iterations;
   bool paused = false;
+  // Following: --iterations counts the iterations after the last frame arrived; until then the
+  // target moves ahead with every iteration.
+  int afterScan = params.iterations;
+  bool scanDone = !follower;
   for (;;) {
     // Once per iteration the ranks agree on what to do: rank 0's control command, and whether
     // any rank was asked by a signal to stop. Two tiny collectives (tens of microseconds).
@@ -229,6 +262,7 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
         const ReconParams next = job::applySettings(reconstructor.parameters(), command);
         reconstructor.requestParameters(next);
         target = next.iterations;
+        if (!scanDone) afterScan = next.iterations;
       }
       using Action = job::ControlCommand::Action;
       if (command.action == Action::Pause) paused = true;
@@ -238,11 +272,25 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     }
     if (stop[0] > 0.0) run.stoppedBySignal = true;
     if (run.stoppedBySignal || run.stoppedByControl) break;
+    if (!scanDone) {
+      follower->addArrived(reconstructor);
+      const bool stalled = !follower->complete() && follower->stalled();
+      scanDone = follower->complete() || stalled;
+      target = reconstructor.iteration() + std::max(scanDone ? 0 : 1, afterScan);
+      reconstructor.setIterationTarget(target);
+      if (progress) progress->setTotal(target);
+      if (stalled && rank0) {
+        std::cerr << "ptyx recon: warning: no new frame for " << o.followOptions.timeout_s
+                  << " s and the scan is not marked complete; finishing on the "
+                  << follower->framesReceived() << " frames received\n";
+      }
+    }
     if (reconstructor.iteration() >= target) break;
     if (paused) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
+    if (follower) follower->iterationStarting();
     reconstructor.step(1);
     if (o.checkpointEvery > 0 && reconstructor.iteration() % o.checkpointEvery == 0) checkpoint();
   }
@@ -259,7 +307,7 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   result.provenance.date = isoNow();
   result.provenance.commandLine = commandLine;
   result.provenance.inputPath = std::filesystem::absolute(o.input).string();
-  result.provenance.inputHash = scan.sourceHash;
+  result.provenance.inputHash = follower ? fileSha256(o.input) : scan.sourceHash;
   writeResult(result, output);
   if (!o.pngDir.empty()) renderResultPngs(result, o.pngDir);
   const bool stopped = run.stoppedBySignal || run.stoppedByControl;
@@ -293,6 +341,14 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     if (!run.checkpointPath.empty()) out << "  checkpoint: " << run.checkpointPath << "\n";
     if (run.stoppedBySignal) out << "  (stopped early by a signal; the result holds what was reached)\n";
     if (run.stoppedByControl) out << "  (stopped by the control file; the result holds what was reached)\n";
+  }
+  if (follower && o.progress != ProgressStyle::None) {
+    const LatencySummary latency = summarise(follower->latencies());
+    std::cerr << std::fixed << std::setprecision(1) << "  followed: " << follower->framesReceived()
+              << " of " << follower->framesPlanned() << " planned frames, started with "
+              << startFrames << "; arrival to first use (" << latency.count << " frames): median "
+              << 1e3 * latency.median << " ms, 95th percentile " << 1e3 * latency.p95
+              << " ms, max " << 1e3 * latency.max << " ms\n";
   }
   return 0;
 }
@@ -344,6 +400,32 @@ Runner addRecon(CLI::App& app, const std::string& commandLine) {
                   "Continue from this checkpoint (or PATH.prev when PATH is damaged); parameter "
                   "flags given again override the saved ones")
       ->group("Jobs");
+  auto* followFlag = sub->add_flag("--follow", o->follow,
+               "Reconstruct a growing scan while its frames arrive (written by `ptyx "
+               "stream-replay` or an acquisition using the same layout); --iterations then counts "
+               "the iterations after the last frame (docs/STREAMING.md)")
+      ->group("Streaming");
+  sub->add_option("--min-frames", o->followOptions.minFrames,
+                  "With --follow: start once at least this many frames have arrived (and "
+                  "--min-coverage holds)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->needs(followFlag)
+      ->group("Streaming");
+  sub->add_option("--min-coverage", o->followOptions.minCoverage,
+                  "With --follow: start once the arrived frames cover this fraction of the "
+                  "planned scan area (each frame counts a disc of diameter M/2)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str()
+      ->needs(followFlag)
+      ->group("Streaming");
+  sub->add_option("--follow-timeout", o->followOptions.timeout_s,
+                  "With --follow: seconds to wait for the file or a new frame; after it, the run "
+                  "fails before it started, or finishes on the frames received")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->needs(followFlag)
+      ->group("Streaming");
   sub->add_option("--job-dir", o->jobDir,
                   "Job directory: progress.jsonl, status.json, snapshot.cxi written there; the "
                   "control file DIR/control is obeyed (docs/JOBS.md)")

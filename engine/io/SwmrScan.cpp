@@ -398,6 +398,7 @@ SwmrScanReader::~SwmrScanReader() = default;
 
 const Scan& SwmrScanReader::header() const { return state_->header; }
 std::size_t SwmrScanReader::framesPlanned() const { return state_->planned; }
+std::size_t SwmrScanReader::frameSize() const { return state_->frameSize; }
 std::size_t SwmrScanReader::framesAvailable() const { return state_->available; }
 bool SwmrScanReader::complete() const {
   return state_->markerSet && state_->available >= state_->published;

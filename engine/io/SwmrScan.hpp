@@ -72,6 +72,7 @@ class SwmrScanReader {
   /// planned positions of the whole scan; no frames.
   [[nodiscard]] const Scan& header() const;
   [[nodiscard]] std::size_t framesPlanned() const;
+  [[nodiscard]] std::size_t frameSize() const;  ///< M of the M x M frames
   /// Refreshes from the file; returns the number of published frames (never decreasing).
   std::size_t poll();
   [[nodiscard]] std::size_t framesAvailable() const;
