@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "FollowRun.hpp"
 #include "backend/Backend.hpp"
 
 namespace ptyx::app {
@@ -39,9 +40,15 @@ void RunWorker::requestParameters(const ReconParams& params) {
   pending_ = params;
 }
 
+void RunWorker::setFollow(FollowRun* follow) {
+  follow->setParent(this);
+  follow_ = follow;
+}
+
 void RunWorker::build() {
   backend_ = makeBackend("cpu", {params_.threads});
-  reconstructor_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);
+  reconstructor_ = follow_ ? follow_->start(params_, *backend_, communicator_, stop_)
+                           : std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);
   observer_ = std::make_unique<ObserverAdapter>(*this);
   reconstructor_->addObserver(observer_.get());
 }
@@ -53,8 +60,8 @@ std::shared_ptr<const Reconstruction> RunWorker::currentResult() const {
   result->provenance.date =
       QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
   result->provenance.commandLine = "ptyx-gui";
-  result->provenance.inputPath = scan_->sourcePath;
-  result->provenance.inputHash = scan_->sourceHash;
+  result->provenance.inputPath = scan_ ? scan_->sourcePath : follow_->path().toStdString();
+  result->provenance.inputHash = scan_ ? scan_->sourceHash : std::string();
   return result;
 }
 
@@ -78,13 +85,19 @@ void RunWorker::runIterations(int count) {
           pending_.reset();
         }
       }
-      if (count < 0 && reconstructor_->iteration() >= params_.iterations) {
+      if (follow_) follow_->beforeIteration(*reconstructor_, params_.iterations);
+      const int target = follow_ ? reconstructor_->parameters().iterations : params_.iterations;
+      if (count < 0 && reconstructor_->iteration() >= target) {
         end = RunEnd::Finished;
         break;
       }
       done += reconstructor_->step(1);
     }
   } catch (const std::exception& e) {
+    if (!reconstructor_ && stop_.load()) {  // stopped while waiting for a growing scan's frames
+      emit runEnded(RunEnd::Stopped, nullptr, {});
+      return;
+    }
     emit runEnded(RunEnd::Failed, reconstructor_ ? currentResult() : nullptr,
                   QString::fromStdString(e.what()));
     return;

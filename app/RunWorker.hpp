@@ -19,6 +19,8 @@
 
 namespace ptyx::app {
 
+class FollowRun;
+
 /// Why a run loop returned control.
 enum class RunEnd { Paused, Finished, Stopped, Failed };
 
@@ -34,6 +36,9 @@ class RunWorker : public QObject {
   void requestPause(bool paused);
   void requestStop();
   void requestParameters(const ReconParams& params);
+  /// Follow a growing scan instead of running on `scan` (FollowRun.hpp); takes `follow` as a
+  /// child, before the worker moves to its thread.
+  void setFollow(FollowRun* follow);
   /// The GUI has drawn the last snapshot; the next one may be sent.
   void snapshotConsumed() { snapshotInFlight_.store(false); }
 
@@ -61,6 +66,7 @@ class RunWorker : public QObject {
   SerialCommunicator communicator_;
   std::unique_ptr<Reconstructor> reconstructor_;
   std::unique_ptr<ObserverAdapter> observer_;
+  FollowRun* follow_ = nullptr;  // a child, when following a growing scan
 
   std::mutex requestMutex_;
   std::optional<ReconParams> pending_;

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "FollowRun.hpp"
 #include "init/Initialisation.hpp"
 #include "io/Formats.hpp"
 #include "recon/Layout.hpp"
@@ -79,6 +80,7 @@ void Workbench::finishOpen(std::shared_ptr<const Scan> scan, const QString& path
   scan_ = std::move(scan);
   scanPath_ = path;
   scanFindings_ = std::move(scanFindings);
+  following_ = false;
   result_.reset();
   iteration_ = 0;
   updatePreview();
@@ -139,9 +141,13 @@ bool Workbench::startWorker(QString* why) {
   stopWorker();
   iteration_ = 0;
   result_.reset();
+  launch(new RunWorker(scan_, params_));
+  return true;
+}
+
+void Workbench::launch(RunWorker* worker) {
   thread_ = new QThread(this);
   thread_->setObjectName(QStringLiteral("ptyx-reconstruction"));
-  auto* worker = new RunWorker(scan_, params_);
   worker->moveToThread(thread_);
   worker_ = worker;
   connect(thread_, &QThread::finished, worker, &QObject::deleteLater);
@@ -152,6 +158,37 @@ bool Workbench::startWorker(QString* why) {
   connect(worker, &RunWorker::snapshotReady, this, &Workbench::onSnapshot, Qt::QueuedConnection);
   connect(worker, &RunWorker::runEnded, this, &Workbench::onRunEnded, Qt::QueuedConnection);
   thread_->start();
+}
+
+bool Workbench::followScan(const QString& path, QString* why) {
+  if (loader_ || state_ == State::Loading) {
+    if (why) *why = tr("A scan is being opened.");
+    return false;
+  }
+  stopWorker();
+  scan_.reset();
+  scanPath_ = path;
+  scanFindings_.clear();
+  findings_.clear();
+  result_.reset();
+  iteration_ = 0;
+  following_ = true;
+  auto* worker = new RunWorker(nullptr, params_);
+  auto* follow = new FollowRun(path);
+  worker->setFollow(follow);  // a child: it moves to the worker thread and dies with the worker
+  connect(follow, &FollowRun::started, this, [this](std::shared_ptr<const Scan> scan) {
+    scan_ = std::move(scan);
+    emit scanLoaded(scanPath_);
+  }, Qt::QueuedConnection);
+  connect(follow, &FollowRun::framesReceived, this, &Workbench::framesReceived, Qt::QueuedConnection);
+  connect(follow, &FollowRun::completed, this, [this](std::shared_ptr<const Scan> scan) {
+    scan_ = std::move(scan);
+    emit scanGrew();
+  }, Qt::QueuedConnection);
+  launch(worker);
+  emit followStarted(path);
+  setState(State::Running);
+  QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
   return true;
 }
 

@@ -50,6 +50,12 @@ class Workbench : public QObject {
   void resume();
   bool step(QString* why = nullptr);
   void stop();
+  /// Reconstructs a scan file that is still growing (docs/STREAMING.md): waits for the start
+  /// rule on the worker thread, then runs while frames arrive; params.iterations count after
+  /// the last frame. False (and `why`) when a scan is being opened.
+  bool followScan(const QString& path, QString* why = nullptr);
+  /// The current scan is followed while it grows (followScan), not opened.
+  [[nodiscard]] bool following() const { return following_; }
 
  signals:
   void stateChanged(ptyx::app::Workbench::State state);
@@ -62,6 +68,11 @@ class Workbench : public QObject {
   void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
   void resultChanged();
   void runFailed(const QString& message);
+  /// Following a growing scan: waiting for its frames; then how many have arrived; then the
+  /// scan (scan()) has grown complete.
+  void followStarted(const QString& path);
+  void framesReceived(int received, int planned);
+  void scanGrew();
 
  private:
   void setState(State state);
@@ -69,6 +80,7 @@ class Workbench : public QObject {
                   std::vector<Finding> scanFindings);
   void updatePreview();
   bool startWorker(QString* why);
+  void launch(RunWorker* worker);
   void stopWorker();
   void onSnapshot(std::shared_ptr<const Snapshot> snapshot);
   void onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> result, const QString& message);
@@ -84,6 +96,7 @@ class Workbench : public QObject {
   ReconParams previewParams_;  // the parameters the preview and findings were computed for
   std::shared_ptr<const Reconstruction> result_;
   int iteration_ = 0;
+  bool following_ = false;
   QThread* loader_ = nullptr;  // reading a scan; joined before destruction
   QThread* thread_ = nullptr;  // the run's worker thread
   QPointer<RunWorker> worker_;

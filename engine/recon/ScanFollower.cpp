@@ -160,6 +160,14 @@ void ScanFollower::iterationStarting() {
   pendingArrivals_.clear();
 }
 
+Scan ScanFollower::scanSoFar() {
+  if (!reader_) throw Error(path_ + ": waitForStart first");
+  Scan scan = reader_->header();
+  scan.positions = reader_->readPositions(0, received_);
+  scan.magnitudes = reader_->readMagnitudes(0, received_);
+  return scan;
+}
+
 bool ScanFollower::complete() const {
   return reader_ && reader_->complete() && received_ >= reader_->framesAvailable();
 }

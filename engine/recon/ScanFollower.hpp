@@ -73,6 +73,11 @@ class ScanFollower {
   /// their latency from arrival (written and published) is recorded.
   void iterationStarting();
 
+  /// The header with every frame received so far and its position, read again from the file
+  /// (for showing the scan; the reconstruction keeps its own copy).
+  [[nodiscard]] Scan scanSoFar();
+  [[nodiscard]] const std::string& path() const { return path_; }
+
   /// The writer marked the scan complete and every frame is in the reconstruction.
   [[nodiscard]] bool complete() const;
   /// Not complete, and no new frame for longer than the timeout.
