@@ -345,10 +345,13 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   if (follower && o.progress != ProgressStyle::None) {
     const LatencySummary latency = summarise(follower->latencies());
     std::cerr << std::fixed << std::setprecision(1) << "  followed: " << follower->framesReceived()
-              << " of " << follower->framesPlanned() << " planned frames, started with "
-              << startFrames << "; arrival to first use (" << latency.count << " frames): median "
-              << 1e3 * latency.median << " ms, 95th percentile " << 1e3 * latency.p95
-              << " ms, max " << 1e3 * latency.max << " ms\n";
+              << " of " << follower->framesPlanned() << " planned frames, started with " << startFrames;
+    if (latency.count > 0) {
+      std::cerr << "; arrival to first use (" << latency.count << " frames): median "
+                << 1e3 * latency.median << " ms, 95th percentile " << 1e3 * latency.p95 << " ms, max "
+                << 1e3 * latency.max << " ms";
+    }
+    std::cerr << "\n";
   }
   return 0;
 }
