@@ -26,8 +26,8 @@ std::unique_ptr<Reconstructor> FollowRun::start(const ReconParams& params, Backe
                                                 Communicator& communicator,
                                                 const std::atomic<bool>& stop) {
   const Scan& scan = follower_.waitForStart([&stop] { return stop.load(); });
-  auto reconstructor =
-      std::make_unique<Reconstructor>(scan, follower_.plannedPositions(), params, backend, communicator);
+  auto reconstructor = std::make_unique<Reconstructor>(scan, follower_.plannedPositions(), params,
+                                                       backend, communicator);
   emit started(std::make_shared<const Scan>(scan));
   return reconstructor;
 }
@@ -36,7 +36,8 @@ void FollowRun::beforeIteration(Reconstructor& reconstructor, int afterScan) {
   if (!done_) {
     follower_.addArrived(reconstructor);
     done_ = follower_.complete() || follower_.stalled();
-    reconstructor.setIterationTarget(reconstructor.iteration() + std::max(done_ ? 0 : 1, afterScan));
+    reconstructor.setIterationTarget(reconstructor.iteration() +
+                                     std::max(done_ ? 0 : 1, afterScan));
     if (done_) emit completed(std::make_shared<const Scan>(follower_.scanSoFar()));
   }
   follower_.iterationStarting();
@@ -51,14 +52,17 @@ void installFollowUi(QMainWindow& window, QMenu& fileMenu, QAction* before, Comm
                      const std::function<void()>& refreshScanViews) {
   auto* action = new QAction(QObject::tr("&Follow growing scan…"), &window);
   action->setObjectName(QStringLiteral("actionFollowScan"));
-  action->setToolTip(QObject::tr("Reconstruct a scan file that is still being written (SWMR), "
-                                 "adding frames as they arrive"));
+  action->setToolTip(
+      QObject::tr("Reconstruct a scan file that is still being written (SWMR), "
+                  "adding frames as they arrive"));
   fileMenu.insertAction(before, action);
   QObject::connect(action, &QAction::triggered, &window, [&window, &bus] {
     QSettings settings;
-    const QString start = settings.value(QStringLiteral("lastDirectory"), QDir::homePath()).toString();
-    const QString path = QFileDialog::getOpenFileName(&window, QObject::tr("Follow growing scan"), start,
-                                                      QObject::tr("CXI scans (*.cxi *.h5 *.hdf5);;All files (*)"));
+    const QString start =
+        settings.value(QStringLiteral("lastDirectory"), QDir::homePath()).toString();
+    const QString path =
+        QFileDialog::getOpenFileName(&window, QObject::tr("Follow growing scan"), start,
+                                     QObject::tr("CXI scans (*.cxi *.h5 *.hdf5);;All files (*)"));
     if (path.isEmpty()) return;
     settings.setValue(QStringLiteral("lastDirectory"), QFileInfo(path).absolutePath());
     bus.followScan(path);
@@ -73,14 +77,16 @@ void installFollowUi(QMainWindow& window, QMenu& fileMenu, QAction* before, Comm
     frames->setText(QObject::tr("Waiting for frames of %1").arg(QFileInfo(path).fileName()));
     frames->show();
   });
-  QObject::connect(&workbench, &Workbench::framesReceived, frames, [frames](int received, int planned) {
-    frames->setText(QObject::tr("Frames %1 / %2").arg(received).arg(planned));
-    frames->show();
-  });
+  QObject::connect(&workbench, &Workbench::framesReceived, frames,
+                   [frames](int received, int planned) {
+                     frames->setText(QObject::tr("Frames %1 / %2").arg(received).arg(planned));
+                     frames->show();
+                   });
   QObject::connect(&workbench, &Workbench::scanLoaded, frames, [frames, &workbench] {
     if (!workbench.following()) frames->hide();  // an ordinary scan was opened
   });
-  QObject::connect(&workbench, &Workbench::scanGrew, &window, [refreshScanViews] { refreshScanViews(); });
+  QObject::connect(&workbench, &Workbench::scanGrew, &window,
+                   [refreshScanViews] { refreshScanViews(); });
 }
 
 }  // namespace ptyx::app

@@ -34,7 +34,8 @@ pid_t startReplay(const std::string& scan, const std::string& output, double rat
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::ostringstream rateText;
   rateText << rate;
-  std::vector<std::string> args{"ptyx", "stream-replay", scan, "--rate", rateText.str(), "-o", output, "--quiet"};
+  std::vector<std::string> args{"ptyx", "stream-replay", scan,     "--rate", rateText.str(),
+                                "-o",   output,          "--quiet"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -81,7 +82,8 @@ FollowRun follow(const std::string& path, const ReconParams& params) {
 
 int runFollowLatencyBench(const std::vector<double>& rates, std::size_t frames, std::size_t size,
                           int threads, const std::string& algorithm) {
-  const auto dir = std::filesystem::temp_directory_path() / ("ptyx-follow-bench-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ptyx-follow-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::string file = (dir / "scan.cxi").string();
   SimulationOptions sim;
@@ -99,10 +101,11 @@ int runFollowLatencyBench(const std::vector<double>& rates, std::size_t frames, 
   params.threads = threads;
   params.probeUpdateStart = 0;
 
-  std::cout << "ptyx " << PTYX_VERSION << ", algorithm " << algorithm << ", " << threads
-            << " threads, " << sysconf(_SC_NPROCESSORS_ONLN) << " cores; start rule: the default"
-            << " (--min-coverage 0.5)\n\n"
-            << "frames/s  started with  iterations  s/iteration   latency ms: median      p95      max\n";
+  std::cout
+      << "ptyx " << PTYX_VERSION << ", algorithm " << algorithm << ", " << threads << " threads, "
+      << sysconf(_SC_NPROCESSORS_ONLN) << " cores; start rule: the default"
+      << " (--min-coverage 0.5)\n\n"
+      << "frames/s  started with  iterations  s/iteration   latency ms: median      p95      max\n";
   int status = 0;
   for (const double rate : rates) {
     const std::string growing = (dir / "growing.cxi").string();

@@ -39,10 +39,10 @@ std::size_t hostCapacityPerRank() {
 
 // Before anything large is allocated: will this rank's share fit? A plan that cannot is refused
 // with the number of ranks (GPUs) it would take, rather than failing half-way through loading.
-void checkMemoryPlan(const Scan& scan, const ReconParams& params, const std::string& backend,
-                     int ranks) {
-  const ObjectLayout layout = layoutFor(scan);
-  MemoryCase c{scan.frameCount(), scan.frameSize(), layout.rows, layout.cols,
+void checkMemoryPlan(std::size_t frames, std::size_t frameSize, const ObjectLayout& layout,
+                     const std::string& source, const ReconParams& params,
+                     const std::string& backend, int ranks) {
+  MemoryCase c{frames, frameSize, layout.rows, layout.cols,
                static_cast<std::size_t>(std::max(1, params.threads)), needsAuxiliaryWaves(params),
                backend == "cuda" ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam};
   std::size_t capacity = 0;
@@ -59,9 +59,14 @@ void checkMemoryPlan(const Scan& scan, const ReconParams& params, const std::str
   }
   if (capacity == 0) return;  // unknown capacity: nothing to check against
   const PlanVerdict verdict = checkPlan(c, ranks, capacity);
-  if (!verdict.fits) throw InputError(scan.sourcePath, "", verdict.message);
+  if (!verdict.fits) throw InputError(source, "", verdict.message);
 }
 
+void checkMemoryPlan(const Scan& scan, const ReconParams& params, const std::string& backend,
+                     int ranks) {
+  checkMemoryPlan(scan.frameCount(), scan.frameSize(), layoutFor(scan), scan.sourcePath, params,
+                  backend, ranks);
+}
 
 // Ctrl-C or SIGTERM stops after the current iteration and saves what was reached (and a
 // checkpoint when one is configured). The handler only stores to a lock-free atomic, which is
@@ -145,7 +150,8 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
       throw InputError("--follow", "", "follows a growing scan on one rank; run it without mpirun");
     }
     if (!o.checkpoint.empty() || o.checkpointEvery > 0 || !o.resume.empty()) {
-      throw InputError("--follow", "", "cannot be combined with --checkpoint, --checkpoint-every or --resume");
+      throw InputError("--follow", "",
+                       "cannot be combined with --checkpoint, --checkpoint-every or --resume");
     }
   }
   if (run.checkpointPath.empty() && !o.jobDir.empty() && !o.follow) {
@@ -186,10 +192,18 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   }
 
   auto backend = makeBackend(o.backend, {params.threads});
-  if (!follower) checkMemoryPlan(scan, params, backend->name(), comm.size());
+  if (follower) {  // the whole planned scan must fit, not just the frames so far
+    const auto& planned = follower->plannedPositions();
+    checkMemoryPlan(planned.size(), scan.frameSize(), layoutFor(planned, scan.frameSize(), o.input),
+                    o.input, params, backend->name(), comm.size());
+  } else {
+    checkMemoryPlan(scan, params, backend->name(), comm.size());
+  }
   auto ownedReconstructor =
-      follower ? std::make_unique<Reconstructor>(scan, follower->plannedPositions(), params, *backend, timed)
-               : std::make_unique<Reconstructor>(scan, loaded ? loaded->state.params : params, *backend, timed);
+      follower ? std::make_unique<Reconstructor>(scan, follower->plannedPositions(), params,
+                                                 *backend, timed)
+               : std::make_unique<Reconstructor>(scan, loaded ? loaded->state.params : params,
+                                                 *backend, timed);
   Reconstructor& reconstructor = *ownedReconstructor;
   const std::size_t frameCount = scan.frameCount();
   scan.magnitudes = {};  // the backend holds its own copy
@@ -211,8 +225,8 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     if (!o.jobDir.empty()) {
       jobDir.emplace(o.jobDir, reconstructor, &timed, commandLine, scan.sourceHash);
       reconstructor.addObserver(&*jobDir);
-      jobDir->started(comm.size(), params.threads, follower ? follower->framesPlanned() : frameCount,
-                      run.resumedFrom);
+      jobDir->started(comm.size(), params.threads,
+                      follower ? follower->framesPlanned() : frameCount, run.resumedFrom);
     }
   }
   int lastCheckpoint = loaded ? reconstructor.iteration() : -1;
@@ -345,11 +359,12 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   if (follower && o.progress != ProgressStyle::None) {
     const LatencySummary latency = summarise(follower->latencies());
     std::cerr << std::fixed << std::setprecision(1) << "  followed: " << follower->framesReceived()
-              << " of " << follower->framesPlanned() << " planned frames, started with " << startFrames;
+              << " of " << follower->framesPlanned() << " planned frames, started with "
+              << startFrames;
     if (latency.count > 0) {
       std::cerr << "; arrival to first use (" << latency.count << " frames): median "
-                << 1e3 * latency.median << " ms, 95th percentile " << 1e3 * latency.p95 << " ms, max "
-                << 1e3 * latency.max << " ms";
+                << 1e3 * latency.median << " ms, 95th percentile " << 1e3 * latency.p95
+                << " ms, max " << 1e3 * latency.max << " ms";
     }
     std::cerr << "\n";
   }
@@ -403,11 +418,13 @@ Runner addRecon(CLI::App& app, const std::string& commandLine) {
                   "Continue from this checkpoint (or PATH.prev when PATH is damaged); parameter "
                   "flags given again override the saved ones")
       ->group("Jobs");
-  auto* followFlag = sub->add_flag("--follow", o->follow,
-               "Reconstruct a growing scan while its frames arrive (written by `ptyx "
-               "stream-replay` or an acquisition using the same layout); --iterations then counts "
-               "the iterations after the last frame (docs/STREAMING.md)")
-      ->group("Streaming");
+  auto* followFlag =
+      sub->add_flag(
+             "--follow", o->follow,
+             "Reconstruct a growing scan while its frames arrive (written by `ptyx "
+             "stream-replay` or an acquisition using the same layout); --iterations then counts "
+             "the iterations after the last frame (docs/STREAMING.md)")
+          ->group("Streaming");
   sub->add_option("--min-frames", o->followOptions.minFrames,
                   "With --follow: start once at least this many frames have arrived (and "
                   "--min-coverage holds)")

@@ -47,8 +47,9 @@ int runStreamReplay(const StreamReplayOptions& o) {
   Scan scan = readScan(o.input);
   const std::size_t total = scan.frameCount();
   if (o.startFrames > total) {
-    throw InputError("--start-frames", "", std::to_string(o.startFrames) + " frames, but " +
-                                               o.input + " holds " + std::to_string(total));
+    throw InputError("--start-frames", "",
+                     std::to_string(o.startFrames) + " frames, but " + o.input + " holds " +
+                         std::to_string(total));
   }
   const std::size_t pixels = scan.frameSize() * scan.frameSize();
   SwmrScanWriter writer(o.output, scan, o.rate);
@@ -69,8 +70,8 @@ int runStreamReplay(const StreamReplayOptions& o) {
       line << " (" << static_cast<double>(written - o.startFrames) / elapsed << " frames/s)";
     }
     if (last) line << "; scan complete";
-    std::cerr << (terminal && !last ? "\r" : "") << line.str() << (terminal && !last ? "\033[K" : "\n")
-              << std::flush;
+    std::cerr << (terminal && !last ? "\r" : "") << line.str()
+              << (terminal && !last ? "\033[K" : "\n") << std::flush;
   };
 
   auto writeUpTo = [&](std::size_t first, std::size_t last) {

@@ -66,7 +66,8 @@ struct SwmrScanWriter::State {
   void check(herr_t status, const std::string& dataset, const std::string& what) const {
     if (status < 0) {
       const std::string reason = h5::takeErrorReason();
-      throw Error(path + ": " + dataset + ": " + what + (reason.empty() ? "" : " (HDF5: " + reason + ")"));
+      throw Error(path + ": " + dataset + ": " + what +
+                  (reason.empty() ? "" : " (HDF5: " + reason + ")"));
     }
   }
 
@@ -86,12 +87,14 @@ struct SwmrScanWriter::State {
     return ds;
   }
 
-  h5::Dataset scalar(const std::string& name, hid_t fileType, hid_t memType, const void* value) const {
+  h5::Dataset scalar(const std::string& name, hid_t fileType, hid_t memType,
+                     const void* value) const {
     const h5::Dataspace space(H5Screate(H5S_SCALAR));
     h5::Dataset ds(H5Dcreate2(out->handle(), name.c_str(), fileType, space.get(), H5P_DEFAULT,
                               H5P_DEFAULT, H5P_DEFAULT));
     check(ds.get() < 0 ? -1 : 0, name, "cannot create the dataset");
-    check(H5Dwrite(ds.get(), memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, value), name, "cannot be written");
+    check(H5Dwrite(ds.get(), memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, value), name,
+          "cannot be written");
     return ds;
   }
 
@@ -122,13 +125,14 @@ SwmrScanWriter::SwmrScanWriter(const std::string& path, const Scan& header, doub
   State& s = *state_;
   s.path = path;
   const auto& g = header.geometry;
-  const std::size_t m = header.probe ? header.probe->rows()
-                                     : (header.truth ? header.truth->probe.rows() : 0);
+  const std::size_t m =
+      header.probe ? header.probe->rows() : (header.truth ? header.truth->probe.rows() : 0);
   s.frameSize = header.frameSize() > 0 ? header.frameSize() : m;
   s.planned = header.positions.size();
   if (s.frameSize == 0) throw Error(path + ": frames: the frame size is unknown");
   if (s.planned == 0) throw Error(path + ": positions: the planned scan has no positions");
-  if (!(g.distance_m > 0.0 && g.pixelSizeX_m > 0.0 && g.pixelSizeY_m > 0.0 && g.wavelength_m > 0.0)) {
+  if (!(g.distance_m > 0.0 && g.pixelSizeX_m > 0.0 && g.pixelSizeY_m > 0.0 &&
+        g.wavelength_m > 0.0)) {
     throw Error(path + ": geometry: distance, pixel sizes and wavelength must be positive");
   }
   // Store what the reader will recompute (see CxiScan.cpp), so positions round-trip.
@@ -198,7 +202,9 @@ SwmrScanWriter::SwmrScanWriter(const std::string& path, const Scan& header, doub
 
 SwmrScanWriter::~SwmrScanWriter() = default;
 
-std::size_t SwmrScanWriter::framesWritten() const { return state_->published; }
+std::size_t SwmrScanWriter::framesWritten() const {
+  return state_->published;
+}
 
 void SwmrScanWriter::stage(std::span<const float> magnitudes, std::span<const Position> positions) {
   State& s = *state_;
@@ -227,7 +233,8 @@ void SwmrScanWriter::publish() {
   State& s = *state_;
   if (s.staged == s.published) return;
   const std::vector<double> times(s.staged - s.published, unixNow());
-  s.writeRows(s.frameTime, swmr::kFrameTime, H5T_NATIVE_DOUBLE, times.data(), s.published, s.staged, {});
+  s.writeRows(s.frameTime, swmr::kFrameTime, H5T_NATIVE_DOUBLE, times.data(), s.published, s.staged,
+              {});
   s.check(H5Dflush(s.frameTime.get()), swmr::kFrameTime, "cannot be flushed");
   const auto count = static_cast<std::int64_t>(s.staged);
   s.check(H5Dwrite(s.framesComplete.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &count),
@@ -236,7 +243,8 @@ void SwmrScanWriter::publish() {
   s.published = s.staged;
 }
 
-void SwmrScanWriter::append(std::span<const float> magnitudes, std::span<const Position> positions) {
+void SwmrScanWriter::append(std::span<const float> magnitudes,
+                            std::span<const Position> positions) {
   stage(magnitudes, positions);
   publish();
 }
@@ -330,7 +338,8 @@ struct SwmrScanReader::State {
     if (fileSpace.get() < 0 || memSpace.get() < 0 ||
         H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, start.data(), nullptr, d.data(),
                             nullptr) < 0 ||
-        H5Dread(ds.get(), memType, memSpace.get(), fileSpace.get(), H5P_DEFAULT, values.data()) < 0) {
+        H5Dread(ds.get(), memType, memSpace.get(), fileSpace.get(), H5P_DEFAULT, values.data()) <
+            0) {
       file->fail(name, "cannot be read: " + h5::takeErrorReason());
     }
     return values;
@@ -344,8 +353,9 @@ SwmrScanReader::SwmrScanReader(const std::string& path, const ReadOptions& optio
   s.file = std::make_unique<h5::InFile>(path, h5::ReadAccess::Swmr);
   const h5::InFile& file = *s.file;
   if (!file.hasGroup(swmr::kGroup)) {
-    file.fail(swmr::kGroup, "missing: not a growing scan (written by `ptyx stream-replay`); an "
-                            "ordinary scan file is reconstructed without --follow");
+    file.fail(swmr::kGroup,
+              "missing: not a growing scan (written by `ptyx stream-replay`); an "
+              "ordinary scan file is reconstructed without --follow");
   }
   for (const char* candidate : cxi::kFramePaths) {
     if (file.hasDataset(candidate)) {
@@ -357,7 +367,8 @@ SwmrScanReader::SwmrScanReader(const std::string& path, const ReadOptions& optio
   s.frames = s.open(s.framesPath);
   const auto frameDims = s.dims(s.frames, s.framesPath);
   if (frameDims.size() != 3 || frameDims[1] != frameDims[2] || frameDims[1] == 0) {
-    file.fail(s.framesPath, "frames must be a stack N x M x M, found shape " + h5::shapeText(frameDims));
+    file.fail(s.framesPath,
+              "frames must be a stack N x M x M, found shape " + h5::shapeText(frameDims));
   }
   s.frameSize = static_cast<std::size_t>(frameDims[1]);
   for (const char* candidate : cxi::kTranslationPaths) {
@@ -366,12 +377,13 @@ SwmrScanReader::SwmrScanReader(const std::string& path, const ReadOptions& optio
       break;
     }
   }
-  if (s.translationPath.empty()) file.fail(cxi::kTranslationPaths[0], "missing: no sample translations");
+  if (s.translationPath.empty())
+    file.fail(cxi::kTranslationPaths[0], "missing: no sample translations");
   s.translation = s.open(s.translationPath);
   const auto translationDims = s.dims(s.translation, s.translationPath);
   if (translationDims.size() != 2 || (translationDims[1] != 3 && translationDims[1] != 2)) {
-    file.fail(s.translationPath, "translations must be N x 3 or N x 2, found shape " +
-                                     h5::shapeText(translationDims));
+    file.fail(s.translationPath,
+              "translations must be N x 3 or N x 2, found shape " + h5::shapeText(translationDims));
   }
   s.frameTime = s.open(swmr::kFrameTime);
   s.framesComplete = s.open(swmr::kFramesComplete);
@@ -396,10 +408,18 @@ SwmrScanReader::SwmrScanReader(const std::string& path, const ReadOptions& optio
 
 SwmrScanReader::~SwmrScanReader() = default;
 
-const Scan& SwmrScanReader::header() const { return state_->header; }
-std::size_t SwmrScanReader::framesPlanned() const { return state_->planned; }
-std::size_t SwmrScanReader::frameSize() const { return state_->frameSize; }
-std::size_t SwmrScanReader::framesAvailable() const { return state_->available; }
+const Scan& SwmrScanReader::header() const {
+  return state_->header;
+}
+std::size_t SwmrScanReader::framesPlanned() const {
+  return state_->planned;
+}
+std::size_t SwmrScanReader::frameSize() const {
+  return state_->frameSize;
+}
+std::size_t SwmrScanReader::framesAvailable() const {
+  return state_->available;
+}
 bool SwmrScanReader::complete() const {
   return state_->markerSet && state_->available >= state_->published;
 }
@@ -458,7 +478,8 @@ std::vector<Position> SwmrScanReader::readPositions(std::size_t first, std::size
   }
   h5::Data<double> rows;
   const std::size_t columns = s.dims(s.translation, s.translationPath)[1];
-  rows.values = s.readRows<double>(s.translation, s.translationPath, H5T_NATIVE_DOUBLE, first, count);
+  rows.values =
+      s.readRows<double>(s.translation, s.translationPath, H5T_NATIVE_DOUBLE, first, count);
   rows.shape = {count, columns};
   return cxi::positionsFromTranslations(*s.file, s.translationPath, rows, s.frameSize,
                                         s.header.geometry, s.options);

@@ -45,7 +45,8 @@ void Coverage::mark(const Position& p, std::vector<std::uint8_t>& map) const {
     for (long c = std::max(0L, c0); c <= std::min(static_cast<long>(cols_) - 1, c1); ++c) {
       const double dr = static_cast<double>(r) - cr;
       const double dc = static_cast<double>(c) - cc;
-      if (dr * dr + dc * dc <= radius_ * radius_) map[static_cast<std::size_t>(r) * cols_ + static_cast<std::size_t>(c)] = 1;
+      if (dr * dr + dc * dc <= radius_ * radius_)
+        map[static_cast<std::size_t>(r) * cols_ + static_cast<std::size_t>(c)] = 1;
     }
   }
 }
@@ -62,7 +63,8 @@ void Coverage::add(std::span<const Position> arrived) {
 }
 
 double Coverage::fraction() const {
-  return plannedCount_ > 0 ? static_cast<double>(coveredCount_) / static_cast<double>(plannedCount_) : 0.0;
+  return plannedCount_ > 0 ? static_cast<double>(coveredCount_) / static_cast<double>(plannedCount_)
+                           : 0.0;
 }
 
 // ---- ScanFollower ---------------------------------------------------------------------------
@@ -73,14 +75,18 @@ ScanFollower::ScanFollower(std::string path, const ReadOptions& orientation,
 
 ScanFollower::~ScanFollower() = default;
 
-std::size_t ScanFollower::framesPlanned() const { return reader_ ? reader_->framesPlanned() : 0; }
+std::size_t ScanFollower::framesPlanned() const {
+  return reader_ ? reader_->framesPlanned() : 0;
+}
 
 const std::vector<Position>& ScanFollower::plannedPositions() const {
   if (!reader_) throw Error(path_ + ": not opened yet");
   return reader_->header().positions;
 }
 
-double ScanFollower::coverage() const { return coverage_ ? coverage_->fraction() : 0.0; }
+double ScanFollower::coverage() const {
+  return coverage_ ? coverage_->fraction() : 0.0;
+}
 
 Scan& ScanFollower::waitForStart(const std::function<bool()>& cancelled) {
   using Clock = std::chrono::steady_clock;
@@ -90,8 +96,9 @@ Scan& ScanFollower::waitForStart(const std::function<bool()>& cancelled) {
   auto check = [&](const std::string& what) {
     if (cancelled && cancelled()) throw Error(path_ + ": stopped while " + what);
     if (Clock::now() - waitingSince > timeout) {
-      throw Error(path_ + ": gave up after " + std::to_string(static_cast<int>(options_.timeout_s)) +
-                  " s " + what + " (--follow-timeout)");
+      throw Error(path_ + ": gave up after " +
+                  std::to_string(static_cast<int>(options_.timeout_s)) + " s " + what +
+                  " (--follow-timeout)");
     }
     std::this_thread::sleep_for(pause);
   };
@@ -124,7 +131,8 @@ Scan& ScanFollower::waitForStart(const std::function<bool()>& cancelled) {
     const bool ready = seen >= std::max<std::size_t>(1, options_.minFrames) &&
                        coverage_->fraction() >= options_.minCoverage;
     if (ready || (reader_->complete() && seen > 0)) break;
-    if (reader_->complete()) throw InputError(path_, swmr::kFramesComplete, "the scan completed without frames");
+    if (reader_->complete())
+      throw InputError(path_, swmr::kFramesComplete, "the scan completed without frames");
     check("waiting for frames (" + std::to_string(seen) + " of " +
           std::to_string(reader_->framesPlanned()) + " arrived)");
   }
@@ -183,7 +191,7 @@ LatencySummary summarise(std::vector<double> values) {
   if (values.empty()) return s;
   std::sort(values.begin(), values.end());
   const auto at = [&](double q) {
-    const auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size()))) ;
+    const auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
     return values[std::min(values.size() - 1, i > 0 ? i - 1 : 0)];
   };
   s.median = at(0.5);

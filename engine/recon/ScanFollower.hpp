@@ -5,9 +5,9 @@
 // workbench and the latency benchmark share it.
 #include <chrono>
 #include <cstdint>
-#include <span>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 

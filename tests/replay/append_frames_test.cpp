@@ -31,7 +31,8 @@ Scan firstFrames(std::size_t count) {
   const std::size_t m = all.frameSize();
   part.magnitudes = Stack<float>(count, m, m);
   std::copy_n(all.magnitudes.span().begin(), count * m * m, part.magnitudes.span().begin());
-  part.positions.assign(all.positions.begin(), all.positions.begin() + static_cast<std::ptrdiff_t>(count));
+  part.positions.assign(all.positions.begin(),
+                        all.positions.begin() + static_cast<std::ptrdiff_t>(count));
   return part;
 }
 
@@ -74,7 +75,8 @@ TEST_P(AppendFrames, FramesAppendedOneByOneActExactlyAsTheWholeSetLoadedAtOnce) 
   // Some model that is not trivial: the truth's probe over a textured object.
   Image<cfloat> object(layout.rows, layout.cols);
   for (std::size_t i = 0; i < object.size(); ++i) {
-    object.data()[i] = cfloat{1.0F + 0.001F * static_cast<float>(i % 97), 0.01F * static_cast<float>(i % 13)};
+    object.data()[i] =
+        cfloat{1.0F + 0.001F * static_cast<float>(i % 97), 0.01F * static_cast<float>(i % 13)};
   }
   const Image<cfloat> probe = scan.truth->probe;
   const ModelView model{object.span(), probe.span()};
@@ -131,7 +133,8 @@ TEST_P(AppendFrames, FramesAppendedOneByOneActExactlyAsTheWholeSetLoadedAtOnce) 
   EXPECT_EQ(errorsA, errorsB);
 }
 
-INSTANTIATE_TEST_SUITE_P(Algorithms, AppendFrames, ::testing::Values(Algorithm::RAAR, Algorithm::HIO));
+INSTANTIATE_TEST_SUITE_P(Algorithms, AppendFrames,
+                         ::testing::Values(Algorithm::RAAR, Algorithm::HIO));
 
 TEST(AppendFramesMidRun, NewFramesAreUsedFromTheNextIteration) {
   SerialCommunicator comm;

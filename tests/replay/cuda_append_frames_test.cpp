@@ -37,7 +37,8 @@ TEST(CudaAppendFrames, AppendedFramesActAsTheWholeSetAndAsTheCpuBackend) {
   all.windows = layout.windows;
   Image<cfloat> object(layout.rows, layout.cols);
   for (std::size_t i = 0; i < object.size(); ++i) {
-    object.data()[i] = cfloat{1.0F + 0.001F * static_cast<float>(i % 97), 0.01F * static_cast<float>(i % 13)};
+    object.data()[i] =
+        cfloat{1.0F + 0.001F * static_cast<float>(i % 97), 0.01F * static_cast<float>(i % 13)};
   }
   const Image<cfloat> probe = scan.truth->probe;
   const ModelView model{object.span(), probe.span()};

@@ -79,8 +79,8 @@ void FollowGuiTest::followsAStreamReplayWhileFramesArrive() {
   const QByteArray bin = qgetenv("PTYX_BIN");
   QVERIFY2(!bin.isEmpty(), "PTYX_BIN is not set");
   replay.start(QString::fromLocal8Bit(bin),
-               {QStringLiteral("stream-replay"), recorded, QStringLiteral("--rate"), QStringLiteral("100"),
-                QStringLiteral("-o"), growing, QStringLiteral("--quiet")});
+               {QStringLiteral("stream-replay"), recorded, QStringLiteral("--rate"),
+                QStringLiteral("100"), QStringLiteral("-o"), growing, QStringLiteral("--quiet")});
   QVERIFY(replay.waitForStarted());
   QVERIFY(window.bus().followScan(growing));
   QCOMPARE(window.workbench().state(), State::Running);
@@ -100,7 +100,8 @@ void FollowGuiTest::followsAStreamReplayWhileFramesArrive() {
 
   QVERIFY(frames.count() >= 2);
   const int first = frames.first().at(0).toInt();
-  QVERIFY2(first < kFrames, qPrintable(QStringLiteral("started with %1 frames: not while they arrived").arg(first)));
+  QVERIFY2(first < kFrames,
+           qPrintable(QStringLiteral("started with %1 frames: not while they arrived").arg(first)));
   int previous = 0;
   for (const auto& args : frames) {
     QVERIFY2(args.at(0).toInt() >= previous, "the frames count went down");
@@ -110,7 +111,8 @@ void FollowGuiTest::followsAStreamReplayWhileFramesArrive() {
   QCOMPARE(previous, kFrames);
   QCOMPARE(label->text(), QStringLiteral("Frames %1 / %1").arg(kFrames));
   // Once complete the scan summary shows every frame.
-  QTRY_COMPARE_WITH_TIMEOUT(window.summary(QStringLiteral("frames")), QString::number(kFrames), 5000);
+  QTRY_COMPARE_WITH_TIMEOUT(window.summary(QStringLiteral("frames")), QString::number(kFrames),
+                            5000);
 
   const QImage late = ptyx::test::frame(*window.objectAmplitudeView());
   ptyx::test::saveSample(early, QStringLiteral("follow_early"));

@@ -33,7 +33,9 @@ std::vector<nlohmann::json> jsonLines(const std::string& text) {
   return lines;
 }
 
-int exitCodeIn(const std::string& path) { return std::atoi(slurp(path).c_str()); }
+int exitCodeIn(const std::string& path) {
+  return std::atoi(slurp(path).c_str());
+}
 
 constexpr int kFrames = 128;
 // Reconstruction settings shared by the follow run and the offline one.
@@ -58,7 +60,9 @@ TEST_F(Follow, ReconstructsWhileFramesArriveAndMatchesTheOfflineResult) {
       "(" + bin + " recon growing.cxi --follow " + kSettings +
       " --follow-timeout 60 --progress json -o followed.cxi >follow.jsonl 2>follow.err;"
       " echo $? >follow.rc) & sleep 0.2; " +
-      bin + " stream-replay recorded.cxi --rate 100 -o growing.cxi 2>replay.err; echo $? >replay.rc; wait";
+      bin +
+      " stream-replay recorded.cxi --rate 100 -o growing.cxi 2>replay.err; echo $? >replay.rc; "
+      "wait";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   ASSERT_EQ(exitCodeIn("replay.rc"), 0) << slurp("replay.err");
   ASSERT_EQ(exitCodeIn("follow.rc"), 0) << slurp("follow.err");
@@ -78,15 +82,16 @@ TEST_F(Follow, ReconstructsWhileFramesArriveAndMatchesTheOfflineResult) {
   // --iterations counts the iterations on the complete scan: at least 150 after the last frame.
   int lastArrival = 0;
   for (const auto& line : lines) {
-    if (line.at("frames_received").get<int>() < kFrames) lastArrival = line.at("iteration").get<int>();
+    if (line.at("frames_received").get<int>() < kFrames)
+      lastArrival = line.at("iteration").get<int>();
   }
   EXPECT_GE(lines.back().at("iteration").get<int>(), lastArrival + 150);
   EXPECT_EQ(lines.back().at("iteration"), lines.back().at("iterations"));
   const std::string err = slurp("follow.err");
   EXPECT_NE(err.find("followed: 128 of 128 planned frames"), std::string::npos) << err;
 
-  const auto offline = testing::runPtyx("recon recorded.cxi " + kSettings +
-                                        " --progress json -o offline.cxi");
+  const auto offline =
+      testing::runPtyx("recon recorded.cxi " + kSettings + " --progress json -o offline.cxi");
   ASSERT_EQ(offline.code, 0) << offline.err;
   const auto offlineLines = jsonLines(offline.out);
   ASSERT_FALSE(offlineLines.empty());

@@ -208,7 +208,8 @@ TEST(SwmrScan, ADamagedFieldIsNamed) {
   fs::copy_file("missing.cxi", "negative.cxi", fs::copy_options::overwrite_existing);
   EXPECT_TRUE(isGrowingScan("missing.cxi"));
 
-  damage("missing.cxi", [](hid_t file) { H5Ldelete(file, swmr::kPlannedTranslation, H5P_DEFAULT); });
+  damage("missing.cxi",
+         [](hid_t file) { H5Ldelete(file, swmr::kPlannedTranslation, H5P_DEFAULT); });
   try {
     SwmrScanReader reader("missing.cxi");
     FAIL() << "a growing scan without its planned positions was accepted";
@@ -258,7 +259,8 @@ TEST(SwmrScan, ADamagedFieldIsNamed) {
 
 TEST(StreamReplayCommand, WritesTheWholeScanAsAGrowingFileAndMarksItComplete) {
   writeScan(testing::smallScan(40, 16), "recorded.cxi");
-  const auto o = testing::runPtyx("stream-replay recorded.cxi --rate 400 --start-frames 10 -o live.cxi");
+  const auto o =
+      testing::runPtyx("stream-replay recorded.cxi --rate 400 --start-frames 10 -o live.cxi");
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.err.find("40/40 frames"), std::string::npos) << o.err;
   EXPECT_NE(o.err.find("scan complete"), std::string::npos) << o.err;
