@@ -1,5 +1,5 @@
 // The workbench following a growing scan (issue 7): `ptyx stream-replay` writes the scan at
-// 100 frames/s in a real process while the main window reconstructs from it; the frames count in
+// 50 frames/s in a real process while the main window reconstructs from it; the frames count in
 // the status bar rises to the total and the object views change as frames arrive. Runs under Xvfb.
 #include <QAction>
 #include <QCoreApplication>
@@ -80,7 +80,7 @@ void FollowGuiTest::followsAStreamReplayWhileFramesArrive() {
   QVERIFY2(!bin.isEmpty(), "PTYX_BIN is not set");
   replay.start(QString::fromLocal8Bit(bin),
                {QStringLiteral("stream-replay"), recorded, QStringLiteral("--rate"),
-                QStringLiteral("100"), QStringLiteral("-o"), growing, QStringLiteral("--quiet")});
+                QStringLiteral("50"), QStringLiteral("-o"), growing, QStringLiteral("--quiet")});
   QVERIFY(replay.waitForStarted());
   QVERIFY(window.bus().followScan(growing));
   QCOMPARE(window.workbench().state(), State::Running);

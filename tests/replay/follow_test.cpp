@@ -54,14 +54,15 @@ TEST_F(Follow, ReconstructsWhileFramesArriveAndMatchesTheOfflineResult) {
   // A previous run's file must not be mistaken for this acquisition.
   fs::remove("growing.cxi");
   const std::string bin = ptyxBin();
-  // 100 frames/s: the scan takes about 1.3 s to arrive. The follower is started first and
-  // waits for the file, as it would for an acquisition about to begin.
+  // 50 frames/s: the scan takes about 2.6 s to arrive and the follower starts at about half of
+  // it, leaving a second of margin on a busy machine. The follower is started first and waits
+  // for the file, as it would for an acquisition about to begin.
   const std::string cmd =
       "(" + bin + " recon growing.cxi --follow " + kSettings +
       " --follow-timeout 60 --progress json -o followed.cxi >follow.jsonl 2>follow.err;"
       " echo $? >follow.rc) & sleep 0.2; " +
       bin +
-      " stream-replay recorded.cxi --rate 100 -o growing.cxi 2>replay.err; echo $? >replay.rc; "
+      " stream-replay recorded.cxi --rate 50 -o growing.cxi 2>replay.err; echo $? >replay.rc; "
       "wait";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   ASSERT_EQ(exitCodeIn("replay.rc"), 0) << slurp("replay.err");
