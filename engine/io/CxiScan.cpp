@@ -21,6 +21,7 @@
 #include "io/AtomicFile.hpp"
 #include "io/Cxi.hpp"
 #include "io/Hdf5.hpp"
+#include "io/SwmrScan.hpp"
 
 namespace ptyx::cxi {
 namespace {
@@ -333,8 +334,26 @@ bool ScanReader::canRead(const std::string& path) const {
   }
 }
 
+namespace {
+
+/// Opens a scan file; a growing scan that a writer still holds (or left unfinished) is named as
+/// such, with what to do, instead of HDF5's "already open for write".
+h5::InFile openScanFile(const std::string& path) {
+  try {
+    return h5::InFile(path);
+  } catch (const InputError& e) {
+    if (!e.field().empty() || !isGrowingScan(path)) throw;
+    throw InputError(path, swmr::kGroup,
+                     "a growing scan that is still being written (or whose writer stopped before "
+                     "finishing): reconstruct it while it grows with `ptyx recon --follow` "
+                     "(File > Follow growing scan... in the workbench)");
+  }
+}
+
+}  // namespace
+
 Scan ScanReader::read(const std::string& path, const ReadOptions& options) const {
-  const h5::InFile file(path);
+  const h5::InFile file = openScanFile(path);
 
   const std::string framesPath = firstDataset(file, kFramePaths);
   if (framesPath.empty()) {

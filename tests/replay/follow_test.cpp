@@ -53,13 +53,15 @@ class Follow : public ::testing::Test {
 TEST_F(Follow, ReconstructsWhileFramesArriveAndMatchesTheOfflineResult) {
   // A previous run's file must not be mistaken for this acquisition.
   fs::remove("growing.cxi");
+  fs::remove_all("followjob");
   const std::string bin = ptyxBin();
   // 50 frames/s: the scan takes about 2.6 s to arrive and the follower starts at about half of
   // it, leaving a second of margin on a busy machine. The follower is started first and waits
   // for the file, as it would for an acquisition about to begin.
   const std::string cmd =
       "(" + bin + " recon growing.cxi --follow " + kSettings +
-      " --follow-timeout 60 --progress json -o followed.cxi >follow.jsonl 2>follow.err;"
+      " --follow-timeout 60 --progress json --job-dir followjob -o followed.cxi"
+      " >follow.jsonl 2>follow.err;"
       " echo $? >follow.rc) & sleep 0.2; " +
       bin +
       " stream-replay recorded.cxi --rate 50 -o growing.cxi 2>replay.err; echo $? >replay.rc; "
@@ -88,6 +90,14 @@ TEST_F(Follow, ReconstructsWhileFramesArriveAndMatchesTheOfflineResult) {
   }
   EXPECT_GE(lines.back().at("iteration").get<int>(), lastArrival + 150);
   EXPECT_EQ(lines.back().at("iteration"), lines.back().at("iterations"));
+  // The job directory's progress lines carry the count too.
+  int jobLines = 0;
+  for (const auto& line : jsonLines(slurp("followjob/progress.jsonl"))) {
+    if (line.value("event", "") != "iteration") continue;
+    ++jobLines;
+    EXPECT_TRUE(line.contains("frames_received")) << line.dump();
+  }
+  EXPECT_EQ(jobLines, static_cast<int>(lines.size()));
   const std::string err = slurp("follow.err");
   EXPECT_NE(err.find("followed: 128 of 128 planned frames"), std::string::npos) << err;
 

@@ -177,6 +177,38 @@ TEST(SwmrScan, ConcurrentReaderNeverSeesAPartFrame) {
   EXPECT_EQ(exitCode(child), 0);
 }
 
+TEST(SwmrScan, AWriterThatStoppedLeavesItsPublishedFramesAndIsNamedToPlainReaders) {
+  const Scan scan = labelledScan(10);
+  // Interrupted: the writer is closed without finish().
+  EXPECT_EQ(exitCode(inChild([&] {
+              SwmrScanWriter writer("interrupted.cxi", scan, 100.0);
+              writer.append(framesOf(scan, 0, 4), positionsOf(scan, 0, 4));
+            })),
+            0);
+  // Crashed: the process ends holding the file open (_exit runs no destructors).
+  const pid_t crashing = fork();
+  if (crashing == 0) {
+    SwmrScanWriter writer("crashed.cxi", scan, 100.0);
+    writer.append(framesOf(scan, 0, 3), positionsOf(scan, 0, 3));
+    _exit(0);
+  }
+  EXPECT_EQ(exitCode(crashing), 0);
+
+  for (const char* file : {"interrupted.cxi", "crashed.cxi"}) {
+    SwmrScanReader reader(file);
+    EXPECT_FALSE(reader.complete()) << file << ": never marked complete";
+    EXPECT_GE(reader.framesAvailable(), 3U);
+    EXPECT_FLOAT_EQ(reader.readMagnitudes(2, 1).frame(0)[0], 3.0F);
+  }
+  try {
+    (void)readScan("crashed.cxi");
+    FAIL() << "a plain read of a file its writer still holds succeeded";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), swmr::kGroup);
+    EXPECT_NE(std::string(e.what()).find("--follow"), std::string::npos) << e.what();
+  }
+}
+
 TEST(SwmrScan, AnOrdinaryScanIsRefusedNamingTheStreamingGroup) {
   writeScan(testing::smallScan(8, 16), "plain.cxi");
   EXPECT_FALSE(isGrowingScan("plain.cxi"));
