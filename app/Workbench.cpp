@@ -4,7 +4,9 @@
 
 #include "FollowRun.hpp"
 #include "init/Initialisation.hpp"
+#include "core/Error.hpp"
 #include "io/Formats.hpp"
+#include "io/SwmrScan.hpp"
 #include "recon/Layout.hpp"
 
 namespace ptyx::app {
@@ -52,17 +54,26 @@ void Workbench::openScan(const QString& path) {
     std::shared_ptr<const Scan> scan;
     std::vector<Finding> findings;
     QString error;
+    bool growing = false;  // a scan still being written: followed instead (docs/STREAMING.md)
     try {
       scan = std::make_shared<const Scan>(readScan(path.toStdString()));
       findings = checkScan(*scan);
+    } catch (const InputError& e) {
+      error = QString::fromStdString(e.what());
+      growing = e.field() == swmr::kGroup;
     } catch (const std::exception& e) {
       error = QString::fromStdString(e.what());
     }
-    QMetaObject::invokeMethod(this, [this, scan, path, error, findings]() mutable {
+    QMetaObject::invokeMethod(this, [this, scan, path, error, findings, growing]() mutable {
       if (loader_) {
         loader_->wait();
         loader_->deleteLater();
         loader_ = nullptr;
+      }
+      if (!scan && growing) {
+        setState(scan_ ? State::Ready : State::Empty);
+        followScan(path);
+        return;
       }
       if (!scan) {
         setState(scan_ ? State::Ready : State::Empty);

@@ -40,7 +40,8 @@ class Workbench : public QObject {
   [[nodiscard]] int iteration() const { return iteration_; }
 
   // Actions. Call them through the CommandBus so that undo and the recorder see them.
-  /// Reads the scan on a helper thread; scanLoaded or loadFailed follows.
+  /// Reads the scan on a helper thread; scanLoaded or loadFailed follows. A growing scan that is
+  /// still being written is followed instead (followScan).
   void openScan(const QString& path);
   /// Takes effect at once when idle, at the next iteration while a run is live.
   void setParameters(const ReconParams& params);

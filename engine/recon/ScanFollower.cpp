@@ -21,9 +21,10 @@ double unixNow() {
 
 // ---- Coverage -------------------------------------------------------------------------------
 
-Coverage::Coverage(std::span<const Position> planned, std::size_t frameSize)
+Coverage::Coverage(std::span<const Position> planned, std::size_t frameSize,
+                   const std::string& source)
     : radius_(static_cast<double>(frameSize) / 4.0) {
-  const ObjectLayout layout = layoutFor(planned, frameSize, "planned scan");
+  const ObjectLayout layout = layoutFor(planned, frameSize, source);
   rows_ = layout.rows;
   cols_ = layout.cols;
   originRow_ = layout.originPixel.row;
@@ -117,7 +118,7 @@ Scan& ScanFollower::waitForStart(const std::function<bool()>& cancelled) {
     check("waiting for the growing scan file to appear");
   }
   const Scan& header = reader_->header();
-  coverage_ = std::make_unique<Coverage>(header.positions, reader_->frameSize());
+  coverage_ = std::make_unique<Coverage>(header.positions, reader_->frameSize(), path_);
 
   std::size_t seen = 0;
   waitingSince = Clock::now();

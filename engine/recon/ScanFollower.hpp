@@ -36,7 +36,8 @@ struct FollowOptions {
 /// oversamples by 2 or more); the planned footprint is the union over all planned frames.
 class Coverage {
  public:
-  Coverage(std::span<const Position> planned, std::size_t frameSize);
+  Coverage(std::span<const Position> planned, std::size_t frameSize,
+           const std::string& source = "planned scan");
   void add(std::span<const Position> arrived);
   [[nodiscard]] double fraction() const;
 

@@ -17,6 +17,7 @@
 #include "MainWindow.hpp"
 #include "gui/GuiTestSupport.hpp"
 #include "io/Formats.hpp"
+#include "io/SwmrScan.hpp"
 #include "sim/Simulator.hpp"
 #include "widgets/ComplexImageView.hpp"
 
@@ -52,6 +53,7 @@ class FollowGuiTest : public QObject {
 
  private slots:
   void followsAStreamReplayWhileFramesArrive();
+  void openingAScanStillBeingWrittenFollowsIt();
 };
 
 void FollowGuiTest::followsAStreamReplayWhileFramesArrive() {
@@ -123,6 +125,38 @@ void FollowGuiTest::followsAStreamReplayWhileFramesArrive() {
   QVERIFY(result);
   QCOMPARE(static_cast<int>(result->positions.size()), kFrames);
   QVERIFY(result->history.size() >= 60);
+}
+
+void FollowGuiTest::openingAScanStillBeingWrittenFollowsIt() {
+  ptyx::SimulationOptions options;
+  options.frames = 64;
+  options.frameSize = 32;
+  options.seed = 5;
+  const QString recorded = QDir::current().absoluteFilePath(QStringLiteral("recorded64.cxi"));
+  const QString growing = QDir::current().absoluteFilePath(QStringLiteral("growing64.cxi"));
+  ptyx::writeScan(ptyx::simulate(options), recorded.toStdString());
+  QFile::remove(growing);
+
+  MainWindow window;
+  QVERIFY(ptyx::test::showAndExpose(window));
+  QVERIFY(window.bus().setParameter(QStringLiteral("iterations"), QStringLiteral("20")));
+  QProcess replay;
+  replay.start(QString::fromLocal8Bit(qgetenv("PTYX_BIN")),
+               {QStringLiteral("stream-replay"), recorded, QStringLiteral("--rate"),
+                QStringLiteral("25"), QStringLiteral("--start-frames"), QStringLiteral("8"),
+                QStringLiteral("-o"), growing, QStringLiteral("--quiet")});
+  QVERIFY(replay.waitForStarted());
+  QTRY_VERIFY_WITH_TIMEOUT(ptyx::isGrowingScan(growing.toStdString()), 30000);
+
+  // File ▸ Open of a scan still being written: followed, not refused.
+  QSignalSpy failed(&window.workbench(), &Workbench::loadFailed);
+  window.bus().openScan(growing);
+  QTRY_VERIFY_WITH_TIMEOUT(window.workbench().following(), 30000);
+  QTRY_COMPARE_WITH_TIMEOUT(window.workbench().state(), State::Finished, 120000);
+  QCOMPARE(failed.count(), 0);
+  QVERIFY(window.workbench().result());
+  QCOMPARE(static_cast<int>(window.workbench().result()->positions.size()), 64);
+  if (replay.state() != QProcess::NotRunning) QVERIFY(replay.waitForFinished(30000));
 }
 
 QTEST_MAIN(FollowGuiTest)
