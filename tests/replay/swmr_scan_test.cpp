@@ -290,7 +290,13 @@ TEST(SwmrScan, ADamagedFieldIsNamed) {
 // ---- the command ------------------------------------------------------------------------------
 
 TEST(StreamReplayCommand, WritesTheWholeScanAsAGrowingFileAndMarksItComplete) {
-  writeScan(testing::smallScan(40, 16), "recorded.cxi");
+  Scan recorded = testing::smallScan(40, 16);
+  // Everything that is not per frame travels too: a mask and an initial probe.
+  recorded.mask = Image<std::uint8_t>(16, 16);
+  recorded.mask(3, 5) = 1;
+  recorded.mask(10, 2) = 1;
+  recorded.probe = recorded.truth->probe;
+  writeScan(recorded, "recorded.cxi");
   const auto o =
       testing::runPtyx("stream-replay recorded.cxi --rate 400 --start-frames 10 -o live.cxi");
   ASSERT_EQ(o.code, 0) << o.err;
@@ -314,6 +320,12 @@ TEST(StreamReplayCommand, WritesTheWholeScanAsAGrowingFileAndMarksItComplete) {
   for (std::size_t j = 0; j < original.frameCount(); ++j) {
     EXPECT_NEAR(replayed.positions[j].row, original.positions[j].row, 1e-9);
   }
+  EXPECT_EQ(replayed.mask, original.mask);
+  ASSERT_TRUE(replayed.probe.has_value());
+  EXPECT_EQ(*replayed.probe, *original.probe);
+  EXPECT_EQ(replayed.geometry, original.geometry);
+  ASSERT_TRUE(replayed.truth.has_value());
+  EXPECT_EQ(replayed.truth->object, original.truth->object);
 }
 
 TEST(StreamReplayCommand, BadInputNamesTheProblemAndWritesNothing) {
