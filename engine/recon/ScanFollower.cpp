@@ -31,11 +31,12 @@ Coverage::Coverage(std::span<const Position> planned, std::size_t frameSize,
   originCol_ = layout.originPixel.col;
   planned_.assign(rows_ * cols_, 0);
   covered_.assign(rows_ * cols_, 0);
-  for (const auto& p : planned) mark(p, planned_);
+  for (const auto& p : planned) forEachPixel(p, [this](std::size_t i) { planned_[i] = 1; });
   plannedCount_ = static_cast<std::size_t>(std::count(planned_.begin(), planned_.end(), 1));
 }
 
-void Coverage::mark(const Position& p, std::vector<std::uint8_t>& map) const {
+template <class Fn>
+void Coverage::forEachPixel(const Position& p, Fn&& fn) const {
   const double cr = originRow_ + p.row;
   const double cc = originCol_ + p.col;
   const auto r0 = static_cast<long>(std::floor(cr - radius_));
@@ -46,20 +47,21 @@ void Coverage::mark(const Position& p, std::vector<std::uint8_t>& map) const {
     for (long c = std::max(0L, c0); c <= std::min(static_cast<long>(cols_) - 1, c1); ++c) {
       const double dr = static_cast<double>(r) - cr;
       const double dc = static_cast<double>(c) - cc;
-      if (dr * dr + dc * dc <= radius_ * radius_)
-        map[static_cast<std::size_t>(r) * cols_ + static_cast<std::size_t>(c)] = 1;
+      if (dr * dr + dc * dc <= radius_ * radius_) {
+        fn(static_cast<std::size_t>(r) * cols_ + static_cast<std::size_t>(c));
+      }
     }
   }
 }
 
 void Coverage::add(std::span<const Position> arrived) {
-  std::vector<std::uint8_t> frame(rows_ * cols_, 0);
-  for (const auto& p : arrived) mark(p, frame);
-  for (std::size_t i = 0; i < frame.size(); ++i) {
-    if (frame[i] != 0 && planned_[i] != 0 && covered_[i] == 0) {
-      covered_[i] = 1;
-      ++coveredCount_;
-    }
+  for (const auto& p : arrived) {
+    forEachPixel(p, [this](std::size_t i) {
+      if (planned_[i] != 0 && covered_[i] == 0) {
+        covered_[i] = 1;
+        ++coveredCount_;
+      }
+    });
   }
 }
 

@@ -42,7 +42,8 @@ class Coverage {
   [[nodiscard]] double fraction() const;
 
  private:
-  void mark(const Position& p, std::vector<std::uint8_t>& map) const;
+  template <class Fn>
+  void forEachPixel(const Position& p, Fn&& fn) const;  ///< the pixels of p's footprint
   std::size_t rows_ = 0;
   std::size_t cols_ = 0;
   double originRow_ = 0.0;
