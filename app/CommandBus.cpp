@@ -58,6 +58,16 @@ void CommandBus::openScan(const QString& path) {
   executed(QStringLiteral("open_scan"), {{QStringLiteral("path"), path}});
 }
 
+bool CommandBus::followScan(const QString& path) {
+  QString why;
+  if (!workbench_.followScan(path, &why)) {
+    emit commandRejected(QStringLiteral("follow_scan"), why);
+    return false;
+  }
+  executed(QStringLiteral("follow_scan"), {{QStringLiteral("path"), path}});
+  return true;
+}
+
 bool CommandBus::setParameter(const QString& name, const QString& value) {
   const QString command = QStringLiteral("set_parameter");
   ReconParams after = workbench_.parameters();
@@ -164,6 +174,7 @@ bool CommandBus::execute(const QString& name, const QJsonObject& a) {
     openScan(a.value(QStringLiteral("path")).toString());
     return true;
   }
+  if (name == QLatin1String("follow_scan")) return followScan(a.value(QStringLiteral("path")).toString());
   if (name == QLatin1String("set_parameter")) {
     return setParameter(a.value(QStringLiteral("name")).toString(),
                         a.value(QStringLiteral("value")).toString());

@@ -22,6 +22,8 @@ class CommandBus : public QObject {
   [[nodiscard]] Workbench& workbench() { return workbench_; }
 
   void openScan(const QString& path);
+  /// Reconstructs a growing scan while its frames arrive (Workbench::followScan).
+  bool followScan(const QString& path);
   /// Validated through the schema; false (and commandRejected) when the value is refused.
   bool setParameter(const QString& name, const QString& value);
   /// Sets β, γ and the algorithm to the preset of "dm", "raar", "hio" or "er".

@@ -1,5 +1,7 @@
 #include "MainWindow.hpp"
 
+#include "FollowRun.hpp"
+
 #include <QAction>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -301,7 +303,7 @@ void MainWindow::buildMenus() {
   file->addAction(openAction_);
   recentMenu_ = file->addMenu(tr("Open &recent"));
   recentMenu_->setObjectName(QStringLiteral("recentMenu"));
-  file->addSeparator();
+  installFollowUi(*this, *file, file->addSeparator(), bus_, [this] { showSummary(); showScanData(); });
   file->addAction(saveAction_);
   file->addAction(exportAction_);
   file->addSeparator();

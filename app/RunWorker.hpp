@@ -19,6 +19,8 @@
 
 namespace ptyx::app {
 
+class FollowRun;
+
 /// Why a run loop returned control.
 enum class RunEnd { Paused, Finished, Stopped, Failed };
 
@@ -37,6 +39,9 @@ class RunWorker : public QObject {
   /// Return control (as a pause does) once `iteration` iterations are complete; -1 clears.
   /// Session replay holds the run where the recorded action took effect.
   void requestHoldAt(int iteration) { holdAt_.store(iteration); }
+  /// Follow a growing scan instead of running on `scan` (FollowRun.hpp); takes `follow` as a
+  /// child, before the worker moves to its thread.
+  void setFollow(FollowRun* follow);
   /// The GUI has drawn the last snapshot; the next one may be sent.
   void snapshotConsumed() { snapshotInFlight_.store(false); }
 
@@ -67,6 +72,7 @@ class RunWorker : public QObject {
   SerialCommunicator communicator_;
   std::unique_ptr<Reconstructor> reconstructor_;
   std::unique_ptr<ObserverAdapter> observer_;
+  FollowRun* follow_ = nullptr;  // a child, when following a growing scan
 
   std::mutex requestMutex_;
   std::optional<ReconParams> pending_;

@@ -2,8 +2,11 @@
 
 #include <exception>
 
+#include "FollowRun.hpp"
 #include "init/Initialisation.hpp"
+#include "core/Error.hpp"
 #include "io/Formats.hpp"
+#include "io/SwmrScan.hpp"
 #include "recon/Layout.hpp"
 
 namespace ptyx::app {
@@ -51,17 +54,26 @@ void Workbench::openScan(const QString& path) {
     std::shared_ptr<const Scan> scan;
     std::vector<Finding> findings;
     QString error;
+    bool growing = false;  // a scan still being written: followed instead (docs/STREAMING.md)
     try {
       scan = std::make_shared<const Scan>(readScan(path.toStdString()));
       findings = checkScan(*scan);
+    } catch (const InputError& e) {
+      error = QString::fromStdString(e.what());
+      growing = e.field() == swmr::kGroup;
     } catch (const std::exception& e) {
       error = QString::fromStdString(e.what());
     }
-    QMetaObject::invokeMethod(this, [this, scan, path, error, findings]() mutable {
+    QMetaObject::invokeMethod(this, [this, scan, path, error, findings, growing]() mutable {
       if (loader_) {
         loader_->wait();
         loader_->deleteLater();
         loader_ = nullptr;
+      }
+      if (!scan && growing) {
+        setState(scan_ ? State::Ready : State::Empty);
+        followScan(path);
+        return;
       }
       if (!scan) {
         setState(scan_ ? State::Ready : State::Empty);
@@ -79,6 +91,7 @@ void Workbench::finishOpen(std::shared_ptr<const Scan> scan, const QString& path
   scan_ = std::move(scan);
   scanPath_ = path;
   scanFindings_ = std::move(scanFindings);
+  following_ = false;
   result_.reset();
   iteration_ = 0;
   updatePreview();
@@ -141,9 +154,14 @@ bool Workbench::startWorker(QString* why) {
   result_.reset();
   held_ = false;
   holdAt_ = -1;
+  launch(new RunWorker(scan_, params_));
+  emit runStarted();
+  return true;
+}
+
+void Workbench::launch(RunWorker* worker) {
   thread_ = new QThread(this);
   thread_->setObjectName(QStringLiteral("ptyx-reconstruction"));
-  auto* worker = new RunWorker(scan_, params_);
   worker->moveToThread(thread_);
   worker_ = worker;
   connect(thread_, &QThread::finished, worker, &QObject::deleteLater);
@@ -156,7 +174,39 @@ bool Workbench::startWorker(QString* why) {
   connect(worker, &RunWorker::parametersApplied, this, &Workbench::parametersApplied,
           Qt::QueuedConnection);
   thread_->start();
-  emit runStarted();
+}
+
+bool Workbench::followScan(const QString& path, QString* why) {
+  if (loader_ || state_ == State::Loading) {
+    if (why) *why = tr("A scan is being opened.");
+    return false;
+  }
+  stopWorker();
+  scan_.reset();
+  scanPath_ = path;
+  scanFindings_.clear();
+  findings_.clear();
+  result_.reset();
+  iteration_ = 0;
+  following_ = true;
+  held_ = false;
+  holdAt_ = -1;
+  auto* worker = new RunWorker(nullptr, params_);
+  auto* follow = new FollowRun(path);
+  worker->setFollow(follow);  // a child: it moves to the worker thread and dies with the worker
+  connect(follow, &FollowRun::started, this, [this](std::shared_ptr<const Scan> scan) {
+    scan_ = std::move(scan);
+    emit scanLoaded(scanPath_);
+  }, Qt::QueuedConnection);
+  connect(follow, &FollowRun::framesReceived, this, &Workbench::framesReceived, Qt::QueuedConnection);
+  connect(follow, &FollowRun::completed, this, [this](std::shared_ptr<const Scan> scan) {
+    scan_ = std::move(scan);
+    emit scanGrew();
+  }, Qt::QueuedConnection);
+  launch(worker);
+  emit followStarted(path);
+  setState(State::Running);
+  QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
   return true;
 }
 

@@ -40,7 +40,8 @@ class Workbench : public QObject {
   [[nodiscard]] int iteration() const { return iteration_; }
 
   // Actions. Call them through the CommandBus so that undo and the recorder see them.
-  /// Reads the scan on a helper thread; scanLoaded or loadFailed follows.
+  /// Reads the scan on a helper thread; scanLoaded or loadFailed follows. A growing scan that is
+  /// still being written is followed instead (followScan).
   void openScan(const QString& path);
   /// Takes effect at once when idle, at the next iteration while a run is live.
   void setParameters(const ReconParams& params);
@@ -55,6 +56,12 @@ class Workbench : public QObject {
   void holdAt(int iteration);
   /// Lets a held run go on, to be held again at `nextHold` iterations (-1: not again).
   void releaseHold(int nextHold = -1);
+  /// Reconstructs a scan file that is still growing (docs/STREAMING.md): waits for the start
+  /// rule on the worker thread, then runs while frames arrive; params.iterations count after
+  /// the last frame. False (and `why`) when a scan is being opened.
+  bool followScan(const QString& path, QString* why = nullptr);
+  /// The current scan is followed while it grows (followScan), not opened.
+  [[nodiscard]] bool following() const { return following_; }
 
  signals:
   void stateChanged(ptyx::app::Workbench::State state);
@@ -74,6 +81,11 @@ class Workbench : public QObject {
   void runReturned(ptyx::app::RunEnd end, int iteration);
   /// Parameter changes reached the live run with `iteration` iterations complete.
   void parametersApplied(int iteration, const ptyx::ReconParams& params);
+  /// Following a growing scan: waiting for its frames; then how many have arrived; then the
+  /// scan (scan()) has grown complete.
+  void followStarted(const QString& path);
+  void framesReceived(int received, int planned);
+  void scanGrew();
 
  private:
   void setState(State state);
@@ -81,6 +93,7 @@ class Workbench : public QObject {
                   std::vector<Finding> scanFindings);
   void updatePreview();
   bool startWorker(QString* why);
+  void launch(RunWorker* worker);
   void stopWorker();
   void onSnapshot(std::shared_ptr<const Snapshot> snapshot);
   void onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> result, const QString& message);
@@ -96,6 +109,7 @@ class Workbench : public QObject {
   ReconParams previewParams_;  // the parameters the preview and findings were computed for
   std::shared_ptr<const Reconstruction> result_;
   int iteration_ = 0;
+  bool following_ = false;
   QThread* loader_ = nullptr;  // reading a scan; joined before destruction
   QThread* thread_ = nullptr;  // the run's worker thread
   QPointer<RunWorker> worker_;
