@@ -30,6 +30,7 @@ class ScanPositionPlot;
 namespace ptyx::app {
 
 class ParameterForm;
+class RemoteUi;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -55,6 +56,8 @@ class MainWindow : public QMainWindow {
   /// "detector_pixel", "object_pixel", "object_size", "memory").
   [[nodiscard]] QString summary(const QString& key) const;
   [[nodiscard]] QString statusText() const;
+  /// Agents, remote jobs and their live view (app/remote, issue 6).
+  [[nodiscard]] RemoteUi* remote() const { return remote_; }
 
   /// File ▸ Save result without the dialog; false and a message box on failure.
   bool saveResult(const QString& path);
@@ -120,6 +123,7 @@ class MainWindow : public QMainWindow {
 
   std::deque<double> recentSeconds_;  // wall time of the last iterations, for rate and ETA
   bool quietErrors_ = false;          // no modal boxes (tests set PTYX_GUI_NO_DIALOGS)
+  RemoteUi* remote_ = nullptr;
 };
 
 }  // namespace ptyx::app

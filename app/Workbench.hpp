@@ -51,6 +51,22 @@ class Workbench : public QObject {
   bool step(QString* why = nullptr);
   void stop();
 
+  // A job that runs elsewhere (an agent's, issue 6) shown in the live views as if it ran here:
+  // its metrics and snapshots leave through iterated and snapshotReady, so every view that
+  // follows a local run follows it. Local run control is untouched.
+  /// Starts following a job of `iterations` iterations; remoteViewStarted clears the views.
+  void beginRemoteView(int iterations);
+  void showRemoteIteration(const IterationMetrics& metrics);
+  void showRemoteSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  /// The followed job ended (or another is followed): no longer live.
+  void endRemoteView();
+  [[nodiscard]] bool remoteLive() const { return remoteLive_; }
+  /// The iterations the live run aims at: the followed job's, else the parameters'.
+  [[nodiscard]] int totalIterations() const { return remoteIterations_ > 0 ? remoteIterations_ : params_.iterations; }
+  /// A result fetched from an agent becomes the workbench's result (save, export, views).
+  /// False while a local run is live (its own result would replace it).
+  bool adoptResult(std::shared_ptr<const Reconstruction> result);
+
  signals:
   void stateChanged(ptyx::app::Workbench::State state);
   void scanLoaded(const QString& path);
@@ -62,6 +78,7 @@ class Workbench : public QObject {
   void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
   void resultChanged();
   void runFailed(const QString& message);
+  void remoteViewStarted();
 
  private:
   void setState(State state);
@@ -87,6 +104,8 @@ class Workbench : public QObject {
   QThread* loader_ = nullptr;  // reading a scan; joined before destruction
   QThread* thread_ = nullptr;  // the run's worker thread
   QPointer<RunWorker> worker_;
+  bool remoteLive_ = false;
+  int remoteIterations_ = 0;  // > 0 while a followed job's figures are shown
 };
 
 }  // namespace ptyx::app
