@@ -1,0 +1,194 @@
+// Issue 6 from the user's side: open a demo-like scan in the real main window, use Run ▸ Run
+// locally with N ranks (a loopback ptyx-agent started on demand, exactly the remote path),
+// submit through the dialog with 2 ranks, and watch the job live: error-curve points arrive,
+// the object view's pixels change, the job monitor says the job ended, the status bar follows,
+// then fetch the result into the workbench. Runs under Xvfb with a real agent and mpirun.
+#include <QAction>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTest>
+
+#include <sys/stat.h>
+
+#include <memory>
+
+#include "GuiTestSupport.hpp"
+#include "MainWindow.hpp"
+#include "io/Formats.hpp"
+#include "remote/AgentProfiles.hpp"
+#include "remote/JobMonitor.hpp"
+#include "remote/LiveJob.hpp"
+#include "remote/LocalAgent.hpp"
+#include "remote/RemoteJobs.hpp"
+#include "remote/RemoteUi.hpp"
+#include "remote/SubmitJobDialog.hpp"
+#include "sim/Simulator.hpp"
+#include "widgets/ComplexImageView.hpp"
+#include "widgets/ErrorPlotView.hpp"
+
+using ptyx::app::JobMonitor;
+using ptyx::app::MainWindow;
+using State = ptyx::app::Workbench::State;
+
+namespace {
+/// How many pixels differ between two frames of the same size.
+int changedPixels(const QImage& a, const QImage& b) {
+  if (a.size() != b.size()) return a.width() * a.height();
+  int n = 0;
+  for (int y = 0; y < a.height(); ++y) {
+    for (int x = 0; x < a.width(); ++x) n += a.pixel(x, y) != b.pixel(x, y) ? 1 : 0;
+  }
+  return n;
+}
+}  // namespace
+
+class RemoteSubmitTest : public QObject {
+  Q_OBJECT
+
+ public:
+  static void initMain() {
+    // Settings, agent profiles and the local agent's data stay in the test's scratch directory.
+    qputenv("XDG_CONFIG_HOME", QDir::currentPath().toLocal8Bit() + "/config");
+    qputenv("XDG_DATA_HOME", QDir::currentPath().toLocal8Bit() + "/data");
+    qputenv("PTYX_GUI_NO_DIALOGS", "1");
+    QCoreApplication::setOrganizationName(QStringLiteral("PtyxTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("ptyx-gui-remote-test"));
+    ptyx::widgets::VtkRenderWidget::setDefaultSurfaceFormat();
+  }
+
+ private slots:
+  void initTestCase();
+  void submitsThroughTheDialogToALocalAgentAndWatchesItLive();
+  void fetchesTheResultIntoTheWorkbench();
+  void cleanupTestCase();
+
+ private:
+  QString scanPath_;
+  std::unique_ptr<MainWindow> window_;
+  QString agent_;
+  qint64 job_ = 0;
+};
+
+void RemoteSubmitTest::initTestCase() {
+  QDir(QStringLiteral("config")).removeRecursively();
+  QDir(QStringLiteral("data")).removeRecursively();
+  ptyx::SimulationOptions options;
+  options.frames = 64;
+  options.frameSize = 32;
+  options.seed = 3;
+  scanPath_ = QDir::current().absoluteFilePath(QStringLiteral("demo.cxi"));
+  ptyx::writeScan(ptyx::simulate(options), scanPath_.toStdString());
+  QVERIFY2(!ptyx::app::LocalAgent::agentBinary().isEmpty(),
+           "ptyx-agent is needed (build it first)");
+  window_ = std::make_unique<MainWindow>();
+  QVERIFY(ptyx::test::showAndExpose(*window_));
+  window_->bus().openScan(scanPath_);
+  QTRY_COMPARE_WITH_TIMEOUT(window_->workbench().state(), State::Ready, 10000);
+  QVERIFY(window_->bus().applyPreset(QStringLiteral("raar")));
+  // Long enough to be watched for a few seconds on a loaded machine; snapshots often.
+  QVERIFY(window_->bus().setParameter(QStringLiteral("iterations"), QStringLiteral("4000")));
+  QVERIFY(window_->bus().setParameter(QStringLiteral("snapshot_interval"), QStringLiteral("0.2")));
+}
+
+void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
+  auto* remote = window_->remote();
+  QVERIFY(remote);
+  QSignalSpy commands(&window_->bus(), &ptyx::app::CommandBus::commandExecuted);
+  const QImage before = ptyx::test::frame(*window_->objectAmplitudeView());
+
+  auto* runLocally = window_->findChild<QAction*>(QStringLiteral("actionRunLocally"));
+  QVERIFY(runLocally);
+  runLocally->trigger();
+  auto* dialog = remote->submitDialog();
+  QVERIFY(dialog && dialog->isVisible());
+  QCOMPARE(dialog->agent(), QStringLiteral("Local"));
+  QCOMPARE(dialog->findChild<QSpinBox*>(QStringLiteral("ranksSpin"))->value(), 2);
+  // The memory planner's estimate is shown before anything is sent.
+  QVERIFY2(dialog->estimate().contains(QStringLiteral("per rank")) &&
+               dialog->estimate().contains(QStringLiteral("fits")),
+           qPrintable(dialog->estimate()));
+  QVERIFY(dialog->estimateFits());
+  QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("submitButton")),
+                    Qt::LeftButton);
+  QVERIFY(!dialog->isVisible());
+
+  // The command path saw it (the session recorder listens there).
+  QVERIFY(!commands.isEmpty());
+  QCOMPARE(commands.last().at(0).toString(), QStringLiteral("submit_job"));
+  const QJsonObject submitted = commands.last().at(1).toJsonObject();
+  QCOMPARE(submitted.value(QStringLiteral("agent")).toString(), QStringLiteral("Local"));
+  QCOMPARE(
+      submitted.value(QStringLiteral("spec")).toObject().value(QStringLiteral("ranks")).toInt(), 2);
+
+  // The local agent starts, the scan is uploaded, the job is submitted and followed.
+  auto& live = remote->live();
+  QTRY_VERIFY_WITH_TIMEOUT(live.job() > 0, 60000);
+  agent_ = live.agent();
+  job_ = live.job();
+  QCOMPARE(agent_, QStringLiteral("Local"));
+  QVERIFY(remote->jobs().localAgent().isRunning());
+
+  // The profile file it made is the user's alone and holds the token.
+  struct stat st {};
+  QCOMPARE(stat(QFile::encodeName(ptyx::app::AgentProfiles::defaultPath()).constData(), &st), 0);
+  QCOMPARE(st.st_mode & 0777, 0600u);
+
+  // Live: error-curve points arrive and keep arriving.
+  auto* errors = window_->errorPlot();
+  QTRY_VERIFY_WITH_TIMEOUT(errors->pointCount() >= 1, 60000);
+  const int first = errors->pointCount();
+  QTRY_VERIFY_WITH_TIMEOUT(errors->pointCount() > first || !window_->workbench().remoteLive(),
+                           60000);
+  QVERIFY2(window_->statusText().contains(QStringLiteral("/ 4000")),
+           qPrintable(window_->statusText()));
+
+  // The job monitor lists it, and shows it ended.
+  JobMonitor* monitor = remote->monitor();
+  QTRY_VERIFY_WITH_TIMEOUT(monitor->rowOf(agent_, job_) >= 0, 30000);
+  QTRY_COMPARE_WITH_TIMEOUT(monitor->text(agent_, job_, JobMonitor::StateColumn),
+                            QStringLiteral("finished"), 180000);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      monitor->text(agent_, job_, JobMonitor::ProgressColumn) == QStringLiteral("4000 / 4000"),
+      30000);
+
+  // Object and probe came from the job's snapshots / final result: the object view changed.
+  QTRY_VERIFY_WITH_TIMEOUT(live.snapshotsShown() >= 1, 60000);
+  QTRY_VERIFY_WITH_TIMEOUT(!window_->workbench().remoteLive(), 60000);
+  const QImage after = ptyx::test::frame(*window_->objectAmplitudeView());
+  ptyx::test::saveSample(after, QStringLiteral("remote_object_after"));
+  ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("remote_main_window"));
+  QVERIFY2(changedPixels(before, after) > after.width() * after.height() / 20,
+           "the object view shows the job's object, not the initial one");
+  QVERIFY(errors->pointCount() > first);
+}
+
+void RemoteSubmitTest::fetchesTheResultIntoTheWorkbench() {
+  JobMonitor* monitor = window_->remote()->monitor();
+  QVERIFY(job_ > 0);
+  QVERIFY(!window_->workbench().result());
+  QSignalSpy fetched(monitor, &JobMonitor::resultFetched);
+  monitor->selectJob(agent_, job_);
+  monitor->fetchResult();
+  QTRY_COMPARE_WITH_TIMEOUT(fetched.count(), 1, 60000);
+  const auto result = window_->workbench().result();
+  QVERIFY(result);
+  QCOMPARE(result->history.size(), std::size_t{4000});
+  QCOMPARE(result->probe.rows(), std::size_t{32});
+  // The fetched file is a complete CXI result, and File ▸ Save works on it.
+  QVERIFY(QFile::exists(fetched.first().at(2).toString()));
+  QVERIFY(window_->saveResult(QDir::current().absoluteFilePath(QStringLiteral("saved.cxi"))));
+  QCOMPARE(ptyx::readResult("saved.cxi").history.size(), std::size_t{4000});
+}
+
+void RemoteSubmitTest::cleanupTestCase() {
+  window_.reset();
+}
+
+QTEST_MAIN(RemoteSubmitTest)
+#include "remote_submit_test.moc"
