@@ -2,6 +2,9 @@
 
 #include <QDateTime>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <exception>
 
 #include "backend/Backend.hpp"
@@ -39,7 +42,21 @@ void RunWorker::requestParameters(const ReconParams& params) {
   pending_ = params;
 }
 
+namespace {
+
+// The engine's threads yield the cores to the GUI thread and the GL rasteriser's threads: with a
+// lower priority they still take every cycle the GUI leaves idle (most of them), but the event
+// loop never queues behind an iteration for a core. Thread pools the backend starts later inherit
+// the value from this thread. Failure is harmless (the run is just less polite), so it is ignored.
+void yieldToInteractiveThreads() {
+  constexpr int kEngineNice = 10;
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kEngineNice);
+}
+
+}  // namespace
+
 void RunWorker::build() {
+  yieldToInteractiveThreads();
   backend_ = makeBackend("cpu", {params_.threads});
   reconstructor_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);
   observer_ = std::make_unique<ObserverAdapter>(*this);

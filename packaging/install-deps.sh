@@ -24,6 +24,8 @@ packages=(
   desktop-file-utils
   # ptyx-agent (remote/): Qt 6 Core + Network come with qt6-base-dev; the job store is SQLite
   libsqlite3-dev
+  # the agent's per-job live stream: the client side (remote/client, the workbench) uses QWebSocket
+  qt6-websockets-dev
 )
 # shellcheck disable=SC2206
 packages+=(${PTYX_DEPS_EXTRA:-})

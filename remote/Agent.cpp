@@ -183,6 +183,12 @@ HttpResponse Agent::handle(const HttpRequest& request) {
       if (s.size() == 3 && s[2] == "control") return m == "POST" ? control(id, request) : wrong();
       if (s.size() == 3 && s[2] == "result") return m == "GET" ? result(id) : wrong();
       if (s.size() == 3 && s[2] == "log") return m == "GET" ? log(id) : wrong();
+      if (s.size() == 3 && s[2] == "snapshot") return m == "GET" ? snapshot(id) : wrong();
+      if (s.size() == 3 && s[2] == "stream") {
+        HttpResponse r = jsonError(426, "the stream is a WebSocket: send a GET with 'Upgrade: websocket'");
+        r.headers.append({"Upgrade", QByteArray("websocket")});
+        return r;
+      }
     }
     return jsonError(404, "no such endpoint");
   } catch (const std::exception& e) {

@@ -35,6 +35,9 @@ class Agent : public QObject, public HttpHandler {
 
   std::optional<HttpResponse> begin(const HttpRequest& request, BodyPlan& plan) override;
   HttpResponse handle(const HttpRequest& request) override;
+  /// GET /jobs/{id}/stream (JobStreamRoutes.cpp).
+  std::optional<HttpResponse> upgrade(const HttpRequest& request, QTcpSocket* socket,
+                                      const QByteArray& pending) override;
 
  private:
   struct Running {
@@ -53,6 +56,7 @@ class Agent : public QObject, public HttpHandler {
   HttpResponse cancel(std::int64_t id);
   HttpResponse result(std::int64_t id);
   HttpResponse log(std::int64_t id);
+  HttpResponse snapshot(std::int64_t id);  ///< JobStreamRoutes.cpp
 
   void schedule();
   void launch(const JobRecord& job);

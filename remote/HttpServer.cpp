@@ -35,6 +35,7 @@ QByteArray reason(int status) {
     case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
+    case 426: return "Upgrade Required";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -50,6 +51,11 @@ HttpResponse jsonError(int status, const QString& message) {
   r.status = status;
   r.body = QJsonDocument(QJsonObject{{"error", message}}).toJson(QJsonDocument::Compact) + "\n";
   return r;
+}
+
+std::optional<HttpResponse> HttpHandler::upgrade(const HttpRequest& /*request*/, QTcpSocket* /*socket*/,
+                                                const QByteArray& /*pending*/) {
+  return jsonError(404, "no WebSocket endpoint here");
 }
 
 HttpServer::HttpServer(HttpHandler& handler, QObject* parent) : QObject(parent), handler_(handler) {}
@@ -197,6 +203,19 @@ bool HttpConnection::parseHead(qsizetype end) {
   }
   if (auto early = handler_.begin(request_, plan_)) {
     respond(*early);
+    return false;
+  }
+  if (request_.headers.value("upgrade").toLower() == "websocket") {
+    if (auto refused = handler_.upgrade(request_, socket_, buffer_)) {
+      respond(*refused);
+      return false;
+    }
+    // The handler owns the socket now: let go of it.
+    idle_.stop();
+    socket_->disconnect(this);
+    socket_ = nullptr;
+    stage_ = Stage::Answering;
+    deleteLater();
     return false;
   }
   if (request_.contentLength > plan_.limit) {

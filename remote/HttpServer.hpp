@@ -56,6 +56,10 @@ class HttpHandler {
   virtual HttpResponse handle(const HttpRequest& request) = 0;
   /// The request ended before its body was complete (the streamed file is already removed).
   virtual void abandoned(const HttpRequest& /*request*/) {}
+  /// A request with "Upgrade: websocket" that begin() let through: the answer refusing it, or
+  /// none when the handler has taken over the socket (and `pending`, bytes read past the head).
+  virtual std::optional<HttpResponse> upgrade(const HttpRequest& request, QTcpSocket* socket,
+                                              const QByteArray& pending);
 };
 
 HttpResponse jsonError(int status, const QString& message);

@@ -1,9 +1,8 @@
 #pragma once
-// Where a followed job's progress lines come from. The agent's WebSocket stream (JobStream)
-// carries every line and resumes after a broken connection; until it is available the poller
-// (same signals) stands in.
-#include "JobPoller.hpp"
+// Where a followed job's progress lines come from: the agent's WebSocket stream, which carries
+// every line in order and resumes after a broken connection without gaps.
+#include "JobStream.hpp"
 
 namespace ptyx::app {
-using JobFeed = client::JobPoller;
+using JobFeed = client::JobStream;
 }  // namespace ptyx::app

@@ -1,4 +1,4 @@
-// Hostile clients: every endpoint refuses missing, wrong and revoked tokens (401); uploads
+// Hostile clients: every endpoint (the stream's WebSocket upgrade too: stream_test.cpp) refuses missing, wrong and revoked tokens (401); uploads
 // cannot leave the upload directory (400), are size-limited (413) and checksummed; names and
 // values with shell metacharacters are rejected and no command runs.
 #include "AgentFixture.hpp"
@@ -41,7 +41,8 @@ TEST_F(AgentSecurity, EveryEndpointNeedsAValidToken) {
       {"POST", "/jobs/1/control", R"({"command":"stop"})"},
       {"DELETE", "/jobs/1", ""},      {"GET", "/jobs/1/result", ""},
       {"GET", "/jobs/1/log", ""},     {"PUT", "/uploads/sim.cxi", "data"},
-      {"GET", "/no/such/endpoint", ""}};
+      {"GET", "/no/such/endpoint", ""},
+      {"GET", "/jobs/1/stream", ""},  {"GET", "/jobs/1/snapshot", ""}};
   const std::vector<std::string> badAuth{
       "",                                     // none
       bearer("ptyx_wrong"),                   // wrong
