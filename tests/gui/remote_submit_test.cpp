@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -66,6 +67,7 @@ class RemoteSubmitTest : public QObject {
   void initTestCase();
   void submitsThroughTheDialogToALocalAgentAndWatchesItLive();
   void fetchesTheResultIntoTheWorkbench();
+  void pausesRetunesAndStopsAJobFromTheMonitor();
   void cleanupTestCase();
 
  private:
@@ -165,7 +167,9 @@ void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
   ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("remote_main_window"));
   QVERIFY2(changedPixels(before, after) > after.width() * after.height() / 20,
            "the object view shows the job's object, not the initial one");
-  QVERIFY(errors->pointCount() > first);
+  // The stream carries every line: one point per iteration, none lost or repeated.
+  QCOMPARE(errors->pointCount(), 4000);
+  QVERIFY2(live.snapshotsShown() >= 2, "snapshots during the run, then the final result");
 }
 
 void RemoteSubmitTest::fetchesTheResultIntoTheWorkbench() {
@@ -184,6 +188,56 @@ void RemoteSubmitTest::fetchesTheResultIntoTheWorkbench() {
   QVERIFY(QFile::exists(fetched.first().at(2).toString()));
   QVERIFY(window_->saveResult(QDir::current().absoluteFilePath(QStringLiteral("saved.cxi"))));
   QCOMPARE(ptyx::readResult("saved.cxi").history.size(), std::size_t{4000});
+}
+
+void RemoteSubmitTest::pausesRetunesAndStopsAJobFromTheMonitor() {
+  auto* remote = window_->remote();
+  JobMonitor* monitor = remote->monitor();
+  auto& live = remote->live();
+  QSignalSpy commands(&window_->bus(), &ptyx::app::CommandBus::commandExecuted);
+  QVERIFY(window_->bus().setParameter(QStringLiteral("iterations"), QStringLiteral("1000000")));
+  auto* dialog = remote->runLocally(2);
+  QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("submitButton")),
+                    Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(live.job() > job_, 60000);
+  const qint64 job = live.job();
+  auto* errors = window_->errorPlot();
+  QTRY_VERIFY_WITH_TIMEOUT(errors->pointCount() > 20, 60000);
+  QTRY_VERIFY_WITH_TIMEOUT(monitor->rowOf(agent_, job) >= 0, 30000);
+  monitor->selectJob(agent_, job);
+
+  auto controlled = [&](const QString& command) {
+    return !commands.isEmpty() &&
+           commands.last().at(0).toString() == QStringLiteral("job_control") &&
+           commands.last().at(1).toJsonObject().value(QStringLiteral("command")).toString() ==
+               command;
+  };
+  monitor->control(QStringLiteral("pause"));
+  QVERIFY(controlled(QStringLiteral("pause")));
+  QTRY_COMPARE_WITH_TIMEOUT(monitor->text(agent_, job, JobMonitor::StateColumn),
+                            QStringLiteral("paused"), 30000);
+  // Paused: no new points (generous wait; a line in flight may still land).
+  QTest::qWait(500);
+  const int held = errors->pointCount();
+  QTest::qWait(1000);
+  QCOMPARE(errors->pointCount(), held);
+
+  // Retune while paused: applied at the next iteration and marked on the plot.
+  const int markers = errors->markerCount();
+  monitor->control(QStringLiteral("set"), QJsonObject{{"beta", 0.7}});
+  QVERIFY(controlled(QStringLiteral("set")));
+  QTest::qWait(1000);  // the job claims the control file before the next command may be sent
+  monitor->control(QStringLiteral("resume"));
+  QTRY_VERIFY_WITH_TIMEOUT(errors->markerCount() > markers, 30000);
+  QTRY_VERIFY_WITH_TIMEOUT(errors->pointCount() > held, 30000);
+
+  // Stop and save: the job ends "stopped" with a result, and the views get its final state.
+  QTest::qWait(500);
+  monitor->control(QStringLiteral("stop"));
+  QVERIFY(controlled(QStringLiteral("stop")));
+  QTRY_COMPARE_WITH_TIMEOUT(monitor->text(agent_, job, JobMonitor::StateColumn),
+                            QStringLiteral("stopped"), 60000);
+  QTRY_VERIFY_WITH_TIMEOUT(!window_->workbench().remoteLive(), 60000);
 }
 
 void RemoteSubmitTest::cleanupTestCase() {
