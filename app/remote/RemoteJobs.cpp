@@ -147,8 +147,14 @@ QJsonObject RemoteJobs::submitArguments(const QString& agent, const JobOptions& 
       {"parameters", parameters}};
   if (options.gpus > 0) spec.insert(QStringLiteral("gpus"), options.gpus);
   if (options.launcher == QLatin1String("slurm")) {
-    if (!options.partition.isEmpty()) spec.insert(QStringLiteral("partition"), options.partition);
-    if (!options.wallTime.isEmpty()) spec.insert(QStringLiteral("wall_time"), options.wallTime);
+    // Site-template values (docs/AGENT.md, launchers): validated by the agent, never a shell's.
+    QJsonObject launcherOptions;
+    if (!options.partition.isEmpty())
+      launcherOptions.insert(QStringLiteral("partition"), options.partition);
+    if (!options.wallTime.isEmpty())
+      launcherOptions.insert(QStringLiteral("wall_time"), options.wallTime);
+    if (!launcherOptions.isEmpty())
+      spec.insert(QStringLiteral("launcher_options"), launcherOptions);
   }
   QJsonObject a{
       {"agent", agent}, {"scan", QFileInfo(wb.scanPath()).absoluteFilePath()}, {"spec", spec}};

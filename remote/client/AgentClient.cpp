@@ -188,8 +188,28 @@ void AgentClient::control(qint64 id, const JobControl& command, AgentCallback do
 }
 
 void AgentClient::cancel(qint64 id, AgentCallback done, QObject* context) {
-  send(network_.deleteResource(request(endpoint_, QStringLiteral("jobs/%1").arg(id))),
-       std::move(done), context);
+  // POST /jobs/ID/cancel; an agent that predates it (404/405 for the path) cancels on DELETE,
+  // which newer agents also accept for a live job.
+  QNetworkRequest r = request(endpoint_, QStringLiteral("jobs/%1/cancel").arg(id));
+  r.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+  QPointer<QObject> ctx = context;
+  const bool hasContext = context != nullptr;
+  send(
+      network_.post(r, QByteArray("{}")),
+      [this, id, done, ctx, hasContext](const AgentResult& res) {
+        const bool olderAgent =
+            (res.status == 404 && res.json.value(QStringLiteral("error")).toString() ==
+                                      QLatin1String("no such endpoint")) ||
+            res.status == 405;
+        if (!olderAgent) {
+          if (done) done(res);
+          return;
+        }
+        if (hasContext && !ctx) return;
+        send(network_.deleteResource(request(endpoint_, QStringLiteral("jobs/%1").arg(id))), done,
+             ctx);
+      },
+      context);
 }
 
 void AgentClient::upload(const QString& filePath, const QString& name, AgentCallback done,

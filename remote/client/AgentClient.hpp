@@ -69,7 +69,7 @@ class AgentClient : public QObject {
   void job(qint64 id, AgentCallback done, QObject* context = nullptr);
   void control(qint64 id, const JobControl& command, AgentCallback done,
                QObject* context = nullptr);
-  /// DELETE /jobs/ID.
+  /// POST /jobs/ID/cancel (DELETE /jobs/ID on agents without it).
   void cancel(qint64 id, AgentCallback done, QObject* context = nullptr);
   /// GET /jobs/ID/result into `targetPath`: written to a temporary file beside it, checked
   /// against X-Ptyx-SHA256 and only then renamed; nothing appears at the target otherwise.
