@@ -3,11 +3,13 @@
 // `mpirun -np 2 ptyx recon`), control, cancel, and the error messages a user would read. The
 // agent profiles' file keeps tokens user-only (0600) and out of QSettings.
 #include <QCoreApplication>
+#include <QCryptographicHash>
 #include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSettings>
+#include <QSslCertificate>
 #include <QTimer>
 
 #include <sys/stat.h>
@@ -222,6 +224,50 @@ TEST_F(AgentClientTest, ErrorsNameTheAgentAndNothingIsWrittenWithoutAResult) {
   EXPECT_FALSE(QFile::exists(target)) << "no file appears when there is no result";
   await([&](auto done) { client_->cancel(id, done); });
   waitFor(id, {"cancelled", "finished", "failed"});
+}
+
+TEST(AgentClientTls, PinnedOrCaTrustedAndAWrongPinOrAnUnknownCertificateRefused) {
+  app();
+  if (std::system("openssl version >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no openssl command to make a certificate";
+  ASSERT_EQ(
+      std::system(
+          "openssl req -x509 -newkey rsa:2048 -nodes -keyout client-tls.key -out client-tls.pem "
+          "-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1"),
+      0);
+  QFile pem(QStringLiteral("client-tls.pem"));
+  ASSERT_TRUE(pem.open(QIODevice::ReadOnly));
+  const QByteArray pin = QCryptographicHash::hash(QSslCertificate(pem.readAll(), QSsl::Pem).toDer(),
+                                                  QCryptographicHash::Sha256)
+                             .toHex();
+  fs::remove_all("data-tls");
+  Agent agent(absolute("data-tls"), freePort(),
+              {"--tls-cert", absolute("client-tls.pem"), "--tls-key", absolute("client-tls.key")});
+  const std::string token = agent.addToken();
+  agent.start();
+  const QUrl url(QStringLiteral("https://127.0.0.1:%1").arg(agent.port()));
+  auto health = [&](ptyx::client::AgentEndpoint e) {
+    AgentClient c(std::move(e), QStringLiteral("tls-agent"));
+    return await([&](auto done) { c.health(done); });
+  };
+  // The agent takes a moment to listen: ask with the pin until it answers.
+  AgentResult pinned;
+  for (int i = 0; i < 100 && pinned.status == 0; ++i) {
+    pinned = health({url, QByteArray::fromStdString(token), pin, {}});
+    if (pinned.status == 0) spin(200);
+  }
+  EXPECT_TRUE(pinned.ok) << pinned.error.toStdString();
+  const AgentResult ca =
+      health({url, QByteArray::fromStdString(token), {}, QStringLiteral("client-tls.pem")});
+  EXPECT_TRUE(ca.ok) << ca.error.toStdString();
+  const AgentResult wrongPin =
+      health({url, QByteArray::fromStdString(token), QByteArray(64, 'a'), {}});
+  EXPECT_FALSE(wrongPin.ok);
+  EXPECT_TRUE(wrongPin.error.contains(QStringLiteral("pinned"))) << wrongPin.error.toStdString();
+  const AgentResult untrusted = health({url, QByteArray::fromStdString(token), {}, {}});
+  EXPECT_FALSE(untrusted.ok) << "a self-signed certificate is not trusted without a pin or CA";
+  EXPECT_TRUE(untrusted.error.contains(QStringLiteral("tls-agent")))
+      << untrusted.error.toStdString();
 }
 
 #ifdef PTYX_TEST_PROFILES
