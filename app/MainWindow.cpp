@@ -156,6 +156,7 @@ MainWindow::MainWindow(QWidget* parent)
     recentSeconds_.clear();
     updateStatus();
   });
+  connect(&workbench_, &Workbench::remoteViewEnded, this, &MainWindow::updateStatus);
   connect(&workbench_, &Workbench::iterated, this, &MainWindow::onIterated);
   connect(&workbench_, &Workbench::snapshotReady, this, &MainWindow::onSnapshot);
   connect(&workbench_, &Workbench::resultChanged, this, [this] {

@@ -253,7 +253,11 @@ void Workbench::showRemoteSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   emit snapshotReady(std::move(snapshot));
 }
 
-void Workbench::endRemoteView() { remoteLive_ = false; }
+void Workbench::endRemoteView() {
+  if (!remoteLive_) return;
+  remoteLive_ = false;
+  emit remoteViewEnded();
+}
 
 bool Workbench::adoptResult(std::shared_ptr<const Reconstruction> result) {
   if (!result || state_ == State::Running || state_ == State::Paused) return false;

@@ -79,6 +79,7 @@ class Workbench : public QObject {
   void resultChanged();
   void runFailed(const QString& message);
   void remoteViewStarted();
+  void remoteViewEnded();
 
  private:
   void setState(State state);

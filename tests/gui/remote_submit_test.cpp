@@ -147,8 +147,11 @@ void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
   const int first = errors->pointCount();
   QTRY_VERIFY_WITH_TIMEOUT(errors->pointCount() > first || !window_->workbench().remoteLive(),
                            60000);
-  QVERIFY2(window_->statusText().contains(QStringLiteral("/ 4000")),
+  // The status bar follows the job: iteration of its total, rate, ETA.
+  QVERIFY2(window_->statusText().contains(QStringLiteral("/ 4000")) &&
+               window_->statusText().contains(QStringLiteral("it/s")),
            qPrintable(window_->statusText()));
+  ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("remote_live"));
 
   // The job monitor lists it, and shows it ended.
   JobMonitor* monitor = remote->monitor();
@@ -169,6 +172,8 @@ void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
            "the object view shows the job's object, not the initial one");
   // The stream carries every line: one point per iteration, none lost or repeated.
   QCOMPARE(errors->pointCount(), 4000);
+  QVERIFY2(window_->statusText().contains(QStringLiteral("ETA —")),
+           qPrintable(window_->statusText()));
   QVERIFY2(live.snapshotsShown() >= 2, "snapshots during the run, then the final result");
 }
 
