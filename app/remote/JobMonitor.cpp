@@ -31,6 +31,10 @@ QString key(const QString& agent, qint64 id) {
   return agent + QLatin1Char('/') + QString::number(id);
 }
 
+bool running(const QString& state) {
+  return state == QLatin1String("running");
+}
+
 bool live(const QString& state) {
   return state == QLatin1String("queued") || state == QLatin1String("running");
 }
@@ -95,6 +99,22 @@ JobMonitor::JobMonitor(RemoteJobs& jobs, CommandBus& bus, LiveJob& live, QWidget
   connect(&jobs_, &RemoteJobs::profilesChanged, this, &JobMonitor::refreshAgents);
   connect(&jobs_, &RemoteJobs::jobSubmitted, this, [this] { refresh(); });
   connect(&jobs_, &RemoteJobs::jobControlled, this, [this] { refresh(); });
+  // The followed job's lines arrive as they are written: its row needs no polling to be current.
+  connect(
+      &live_, &LiveJob::progressLine, this,
+      [this](const QString& agent, qint64 job, const QJsonObject& line) {
+        if (line.value(QStringLiteral("event")).toString() != QLatin1String("iteration")) return;
+        const int row = rowOf(agent, job);
+        if (row < 0) return;
+        table_->item(row, ProgressColumn)
+            ->setText(QStringLiteral("%1 / %2")
+                          .arg(line.value(QStringLiteral("iteration")).toInt())
+                          .arg(line.value(QStringLiteral("iterations")).toInt()));
+        table_->item(row, RateColumn)
+            ->setText(tr("%1 it/s").arg(line.value(QStringLiteral("rate")).toDouble(), 0, 'g', 3));
+        table_->item(row, EtaColumn)
+            ->setText(duration(line.value(QStringLiteral("eta_s")).toDouble()));
+      });
   timer_.setInterval(1000);
   connect(&timer_, &QTimer::timeout, this, &JobMonitor::refresh);
   timer_.start();
@@ -198,11 +218,16 @@ void JobMonitor::updateRow(const Entry& e) {
   table_->item(row, StateColumn)
       ->setText(state == QLatin1String("running") && !runState.isEmpty() ? runState : state);
   table_->item(row, StateColumn)->setToolTip(s.value(QStringLiteral("message")).toString());
-  if (!status.isEmpty()) {
+  // The followed job's row is kept current by its stream (above); the poll is behind it.
+  const bool streamed = running(state) && live_.agent() == e.agent && live_.job() == e.id;
+  if (streamed) return;
+  // The newest progress line is ahead of status.json (written on state changes and snapshots).
+  const QJsonObject& at = progress.contains(QStringLiteral("iterations")) ? progress : status;
+  if (!at.isEmpty()) {
     table_->item(row, ProgressColumn)
         ->setText(QStringLiteral("%1 / %2")
-                      .arg(status.value(QStringLiteral("iteration")).toInt())
-                      .arg(status.value(QStringLiteral("iterations")).toInt()));
+                      .arg(at.value(QStringLiteral("iteration")).toInt())
+                      .arg(at.value(QStringLiteral("iterations")).toInt()));
   }
   if (progress.contains(QStringLiteral("rate"))) {
     table_->item(row, RateColumn)

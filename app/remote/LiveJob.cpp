@@ -82,6 +82,7 @@ void LiveJob::follow(const QString& agent, qint64 job) {
 
 void LiveJob::onLine(qint64, const QJsonObject& line) {
   ++lines_;
+  emit progressLine(agent_, job_, line);
   const QString event = line.value(QStringLiteral("event")).toString();
   if (event == QLatin1String("iteration")) {
     workbench_.showRemoteIteration(metricsFrom(line));

@@ -40,6 +40,8 @@ class LiveJob : public QObject {
   void followed(const QString& agent, qint64 job);
   void ended(const QString& agent, qint64 job, const QString& state);
   void snapshotShown(qint64 iteration);
+  /// Every progress line of the followed job, as it arrives.
+  void progressLine(const QString& agent, qint64 job, const QJsonObject& line);
   void message(const QString& text);
 
  private:
