@@ -5,10 +5,13 @@
 // then fetch the result into the workbench. Runs under Xvfb with a real agent and mpirun.
 #include <QAction>
 #include <QCoreApplication>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
 #include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -23,6 +26,7 @@
 #include "MainWindow.hpp"
 #include "io/Formats.hpp"
 #include "remote/AgentProfiles.hpp"
+#include "remote/AgentProfilesDialog.hpp"
 #include "remote/JobMonitor.hpp"
 #include "remote/LiveJob.hpp"
 #include "remote/LocalAgent.hpp"
@@ -68,6 +72,7 @@ class RemoteSubmitTest : public QObject {
   void submitsThroughTheDialogToALocalAgentAndWatchesItLive();
   void fetchesTheResultIntoTheWorkbench();
   void pausesRetunesAndStopsAJobFromTheMonitor();
+  void profilesDialogTestsAnAgent();
   void cleanupTestCase();
 
  private:
@@ -243,6 +248,37 @@ void RemoteSubmitTest::pausesRetunesAndStopsAJobFromTheMonitor() {
   QTRY_COMPARE_WITH_TIMEOUT(monitor->text(agent_, job, JobMonitor::StateColumn),
                             QStringLiteral("stopped"), 60000);
   QTRY_VERIFY_WITH_TIMEOUT(!window_->workbench().remoteLive(), 60000);
+}
+
+void RemoteSubmitTest::profilesDialogTestsAnAgent() {
+  auto* remote = window_->remote();
+  const ptyx::app::AgentProfile* local = remote->jobs().profiles().find(QStringLiteral("Local"));
+  QVERIFY(local && local->local && !local->token.isEmpty());
+  auto* dialog = remote->openProfilesDialog();
+  auto* list = dialog->findChild<QListWidget*>(QStringLiteral("profileList"));
+  QVERIFY(list && list->count() >= 1);
+  QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("addProfileButton")),
+                    Qt::LeftButton);
+  auto* name = dialog->findChild<QLineEdit*>(QStringLiteral("profileName"));
+  auto* url = dialog->findChild<QLineEdit*>(QStringLiteral("profileUrl"));
+  auto* token = dialog->findChild<QLineEdit*>(QStringLiteral("profileToken"));
+  QCOMPARE(token->echoMode(), QLineEdit::Password);
+  name->setText(QStringLiteral("loopback"));
+  url->setText(local->url.toString());
+  token->setText(QStringLiteral("ptyx_not-a-token"));
+  dialog->test();
+  QTRY_VERIFY_WITH_TIMEOUT(dialog->testResult().contains(QStringLiteral("401")), 30000);
+  token->setText(QString::fromUtf8(local->token));
+  dialog->test();
+  QTRY_VERIFY_WITH_TIMEOUT(dialog->testResult().startsWith(QStringLiteral("OK: ptyx-agent")),
+                           30000);
+  dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->click();
+  QVERIFY(remote->jobs().profiles().find(QStringLiteral("loopback")));
+  // Saved to the 0600 file, read back by a fresh store.
+  ptyx::app::AgentProfiles reread;
+  QVERIFY(reread.load());
+  QVERIFY(reread.find(QStringLiteral("loopback")));
+  QCOMPARE(reread.find(QStringLiteral("loopback"))->token, local->token);
 }
 
 void RemoteSubmitTest::cleanupTestCase() {
