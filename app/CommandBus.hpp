@@ -48,7 +48,8 @@ class CommandBus : public QObject {
 
   /// Executes a recorded command: {"open_scan", {"path"}}, {"set_parameter", {"name",
   /// "value"}}, {"apply_preset", {"algorithm"}}, {"run"}, {"pause"}, {"resume"}, {"step"},
-  /// {"stop"}, {"undo"}, {"redo"}, {"submit_job", {...}}, {"job_control", {...}}. False for an unknown command or a refused one.
+  /// {"stop"}, {"undo"}, {"redo"}, {"submit_job", {...}}, {"job_control", {...}}. False for an
+  /// unknown command or a refused one.
   bool execute(const QString& name, const QJsonObject& arguments);
 
  signals:

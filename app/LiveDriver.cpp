@@ -109,8 +109,9 @@ int runLive(MainWindow& window, const LiveOptions& options) {
       SubmitJobDialog* dialog = window.remote()->runLocally(options.localRanks);
       if (!dialog->submit()) return fail(QStringLiteral("the job was not submitted"));
       dialog->accept();
-      QObject::connect(&window.remote()->jobs(), &RemoteJobs::failed, &window,
-                       [&fail](const QString& title, const QString& message) { fail(title + ": " + message); });
+      QObject::connect(
+          &window.remote()->jobs(), &RemoteJobs::failed, &window,
+          [&fail](const QString& title, const QString& message) { fail(title + ": " + message); });
       return;
     }
     if (!bus.run()) fail(QStringLiteral("the run did not start (see the checks panel)"));
@@ -137,10 +138,10 @@ int runLive(MainWindow& window, const LiveOptions& options) {
                        LiveJob& live = window.remote()->live();
                        if (options.localRanks > 0 && live.job() > 0) {
                          // Cancel the followed job, then quit (at the latest after 10 s).
-                         QObject::connect(&window.remote()->jobs(), &RemoteJobs::jobControlled, &window,
-                                          [] { QApplication::quit(); });
-                         window.bus().controlJob({{"agent", live.agent()}, {"job", live.job()},
-                                                  {"command", "cancel"}});
+                         QObject::connect(&window.remote()->jobs(), &RemoteJobs::jobControlled,
+                                          &window, [] { QApplication::quit(); });
+                         window.bus().controlJob(
+                             {{"agent", live.agent()}, {"job", live.job()}, {"command", "cancel"}});
                          QTimer::singleShot(10000, &window, [] { QApplication::quit(); });
                          return;
                        }

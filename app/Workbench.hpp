@@ -62,7 +62,9 @@ class Workbench : public QObject {
   void endRemoteView();
   [[nodiscard]] bool remoteLive() const { return remoteLive_; }
   /// The iterations the live run aims at: the followed job's, else the parameters'.
-  [[nodiscard]] int totalIterations() const { return remoteIterations_ > 0 ? remoteIterations_ : params_.iterations; }
+  [[nodiscard]] int totalIterations() const {
+    return remoteIterations_ > 0 ? remoteIterations_ : params_.iterations;
+  }
   /// A result fetched from an agent becomes the workbench's result (save, export, views).
   /// False while a local run is live (its own result would replace it).
   bool adoptResult(std::shared_ptr<const Reconstruction> result);
