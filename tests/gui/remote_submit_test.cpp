@@ -8,6 +8,7 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
@@ -222,27 +223,46 @@ void RemoteSubmitTest::pausesRetunesAndStopsAJobFromTheMonitor() {
            commands.last().at(1).toJsonObject().value(QStringLiteral("command")).toString() ==
                command;
   };
+  // The job's own account of each command arrives on its stream: wait for it, not for a time.
+  int pausedLines = 0;
+  int appliedLines = 0;
+  QObject::connect(
+      &live, &ptyx::app::LiveJob::progressLine, this,
+      [&](const QString&, qint64, const QJsonObject& line) {
+        const QString event = line.value(QStringLiteral("event")).toString();
+        if (event == QLatin1String("state") &&
+            line.value(QStringLiteral("state")).toString() == QLatin1String("paused")) {
+          ++pausedLines;
+        }
+        if (event == QLatin1String("control") &&
+            line.value(QStringLiteral("status")).toString() == QLatin1String("applied")) {
+          ++appliedLines;
+        }
+      });
   monitor->control(QStringLiteral("pause"));
   QVERIFY(controlled(QStringLiteral("pause")));
+  QTRY_VERIFY_WITH_TIMEOUT(pausedLines > 0, 30000);
   QTRY_COMPARE_WITH_TIMEOUT(monitor->text(agent_, job, JobMonitor::StateColumn),
                             QStringLiteral("paused"), 30000);
-  // Paused: no new points (generous wait; a line in flight may still land).
-  QTest::qWait(500);
+  // Paused: no new points.
   const int held = errors->pointCount();
   QTest::qWait(1000);
   QCOMPARE(errors->pointCount(), held);
 
   // Retune while paused: applied at the next iteration and marked on the plot.
   const int markers = errors->markerCount();
+  int applied = appliedLines;
   monitor->control(QStringLiteral("set"), QJsonObject{{"beta", 0.7}});
   QVERIFY(controlled(QStringLiteral("set")));
-  QTest::qWait(1000);  // the job claims the control file before the next command may be sent
+  // The job claims the control file before the next command may be sent.
+  QTRY_VERIFY_WITH_TIMEOUT(appliedLines > applied, 30000);
+  applied = appliedLines;
   monitor->control(QStringLiteral("resume"));
   QTRY_VERIFY_WITH_TIMEOUT(errors->markerCount() > markers, 30000);
   QTRY_VERIFY_WITH_TIMEOUT(errors->pointCount() > held, 30000);
+  QTRY_VERIFY_WITH_TIMEOUT(appliedLines > applied, 30000);
 
   // Stop and save: the job ends "stopped" with a result, and the views get its final state.
-  QTest::qWait(500);
   monitor->control(QStringLiteral("stop"));
   QVERIFY(controlled(QStringLiteral("stop")));
   QTRY_COMPARE_WITH_TIMEOUT(monitor->text(agent_, job, JobMonitor::StateColumn),
