@@ -25,6 +25,7 @@ for f in ./usr/bin/ptyx ./usr/bin/ptyx-gui ./usr/bin/ptyx-agent \
          ./usr/share/icons/hicolor/256x256/apps/ptyx-gui.png \
          ./usr/share/icons/hicolor/scalable/apps/ptyx-gui.svg \
          ./usr/share/mime/packages/ptyx-cxi.xml \
+         ./usr/share/ptyx/launch/slurm.sbatch \
          ./usr/share/doc/ptyx/README.md; do
   grep -q " $f\$" <<<"$contents" || fail "$f not in the package"
 done

@@ -26,6 +26,9 @@ packages=(
   libsqlite3-dev
   # the agent's per-job live stream: the client side (remote/client, the workbench) uses QWebSocket
   qt6-websockets-dev
+  # ptyx-agent's slurm launcher tests run real Slurm daemons on this machine (tests/agent/slurm);
+  # openssl makes the self-signed certificate of the TLS test
+  slurmctld slurmd slurm-client munge openssl
 )
 # shellcheck disable=SC2206
 packages+=(${PTYX_DEPS_EXTRA:-})

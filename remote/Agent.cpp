@@ -6,7 +6,8 @@
 #include <QFileInfo>
 #include <QProcessEnvironment>
 #include <QRandomGenerator>
-#include <QThread>
+#include <QRegularExpression>
+#include <QSaveFile>
 
 #include <csignal>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "JobSpec.hpp"
+#include "launch/LauncherOptions.hpp"
 
 namespace ptyx::agent {
 
@@ -25,7 +27,7 @@ using nlohmann::json;
 namespace {
 
 constexpr qint64 kMaxJsonBody = 1 << 20;
-constexpr int kCancelGraceMs = 10'000;
+constexpr int kUploadRetryAfterSeconds = 5;
 
 HttpResponse jsonResponse(int status, const json& body) {
   HttpResponse r;
@@ -80,6 +82,23 @@ bool parseId(const QString& text, std::int64_t& id) {
   return true;
 }
 
+JobSpec storedSpec(const JobRecord& job) {
+  json stored = json::parse(job.spec);
+  stored.erase("inputs_sha256");
+  return parseJobSpec(stored.dump());
+}
+
+/// `Content-Range: bytes START-END/TOTAL`, digits only; false when malformed.
+bool parseContentRange(const QByteArray& text, qint64& start, qint64& end, qint64& total) {
+  static const QRegularExpression pattern("^bytes ([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18})$");
+  const auto m = pattern.match(QString::fromLatin1(text));
+  if (!m.hasMatch()) return false;
+  start = m.captured(1).toLongLong();
+  end = m.captured(2).toLongLong();
+  total = m.captured(3).toLongLong();
+  return start <= end && end < total;
+}
+
 QByteArray fileSha256Hex(const QString& path) {
   QFile f(path);
   if (!f.open(QIODevice::ReadOnly)) return {};
@@ -107,24 +126,62 @@ Agent::Agent(AgentOptions options, QObject* parent)
   for (const QString& name : QDir(uploadDir()).entryList({".upload-*"}, QDir::Files | QDir::Hidden)) {
     QFile::remove(uploadDir() + "/" + name);
   }
-  poll_.setInterval(300);
-  connect(&poll_, &QTimer::timeout, this, &Agent::pollReattached);
+  QDir().mkpath(partialDir());
+  LaunchSettings settings{options_.ptyx, options_.mpirun, options_.slurmTemplate, options_.gpus};
+  launchers_ = makeLaunchers(settings, options_.maxRunning);
+  for (auto& [name, launcher] : launchers_) {
+    launcher->onEnded([this](std::int64_t id, std::optional<int> code, const QString& how) {
+      settle(id, code, how);
+    });
+  }
+  expiry_.setInterval(static_cast<int>(std::clamp<qint64>(options_.partialUploadSeconds * 500, 1000, 600'000)));
+  connect(&expiry_, &QTimer::timeout, this, &Agent::expirePartialUploads);
 }
 
 QString Agent::jobDir(std::int64_t id) const {
   return options_.dataDir + "/jobs/" + QString::number(id);
 }
 QString Agent::uploadDir() const { return options_.dataDir + "/uploads"; }
+QString Agent::partialDir() const { return options_.dataDir + "/uploads.partial"; }
+
+Launcher* Agent::launcherOf(const JobRecord& job) const {
+  const json spec = parseOrNull(job.spec);
+  const QString name = QString::fromStdString(spec.is_object() ? spec.value("launcher", "local") : "local");
+  const auto it = launchers_.find(name);
+  return it == launchers_.end() ? nullptr : it->second.get();
+}
+
+LaunchJob Agent::launchJob(const JobRecord& job, const JobSpec& spec) const {
+  return LaunchJob{job.id, spec, jobDir(job.id)};
+}
 
 void Agent::recover() {
+  // Re-attach every running job before anything starts: the GPU pool must know what they hold.
+  recovering_ = true;
   for (const JobRecord& job : store_.jobs("running")) {
-    if (job.pid && alive(job.id, *job.pid)) {
-      running_[job.id] = Running{nullptr, *job.pid, false};
-    } else {
-      settle(job.id, std::nullopt, "the process ended while no agent was watching");
+    Launcher* launcher = launcherOf(job);
+    // Jobs stored before launchers had handles: the pid is the local launcher's handle.
+    const QString handle = !job.handle.empty() ? QString::fromStdString(job.handle)
+                           : job.pid          ? QString::number(*job.pid)
+                                              : QString();
+    if (launcher == nullptr) {
+      store_.setEnded(job.id, "failed", std::nullopt,
+                      "this agent has no " + parseOrNull(job.spec).value("launcher", std::string("?")) +
+                          " launcher (started without its configuration); the job (" + job.handle +
+                          ") is no longer followed");
+      continue;
     }
+    bool attached = false;
+    try {
+      attached = launcher->reattach(launchJob(job, storedSpec(job)), handle, QString::fromStdString(job.gpus));
+    } catch (const std::exception&) {
+      attached = false;
+    }
+    if (!attached) settle(job.id, std::nullopt, "the process ended while no agent was watching");
   }
-  poll_.start();
+  recovering_ = false;
+  expirePartialUploads();
+  expiry_.start();
   schedule();
 }
 
@@ -148,15 +205,7 @@ std::optional<HttpResponse> Agent::begin(const HttpRequest& request, BodyPlan& p
   }
   plan.limit = kMaxJsonBody;
   if (request.method == "PUT" && !request.segments.isEmpty() && request.segments[0] == "uploads") {
-    if (request.segments.size() != 2 || !validName(request.segments[1].toStdString())) {
-      return jsonError(400, "an upload name must match [A-Za-z0-9][A-Za-z0-9._-]{0,99}");
-    }
-    if (!request.headers.contains("content-length")) return jsonError(411, "Content-Length is required");
-    if (!isHex64(request.headers.value("x-ptyx-sha256"))) {
-      return jsonError(400, "X-Ptyx-SHA256 (the body's SHA-256, 64 hex digits) is required");
-    }
-    plan.limit = options_.maxUploadBytes;
-    plan.file = uploadDir() + "/.upload-" + randomHex(12);
+    return beginUpload(request, plan);
   }
   return std::nullopt;
 }
@@ -168,6 +217,7 @@ HttpResponse Agent::handle(const HttpRequest& request) {
     const auto wrong = [] { return jsonError(405, "method not allowed here"); };
     if (s.size() == 1 && s[0] == "health") return m == "GET" ? health() : wrong();
     if (s.size() == 2 && s[0] == "uploads") return m == "PUT" ? upload(request) : wrong();
+    if (s.size() == 3 && s[0] == "uploads" && s[2] == "status") return m == "GET" ? uploadStatus(s[1]) : wrong();
     if (s.size() == 1 && s[0] == "jobs") {
       if (m == "GET") return list();
       if (m == "POST") return submit(request);
@@ -177,7 +227,7 @@ HttpResponse Agent::handle(const HttpRequest& request) {
     if (s.size() >= 2 && s[0] == "jobs" && parseId(s[1], id)) {
       if (s.size() == 2) {
         if (m == "GET") return show(id);
-        if (m == "DELETE") return cancel(id);
+        if (m == "DELETE") return remove(id);
         return wrong();
       }
       if (s.size() == 3 && s[2] == "control") return m == "POST" ? control(id, request) : wrong();
@@ -189,41 +239,179 @@ HttpResponse Agent::handle(const HttpRequest& request) {
         r.headers.append({"Upgrade", QByteArray("websocket")});
         return r;
       }
+      if (s.size() == 3 && s[2] == "cancel") return m == "POST" ? cancel(id) : wrong();
     }
     return jsonError(404, "no such endpoint");
   } catch (const std::exception& e) {
-    if (!request.bodyFile.isEmpty()) QFile::remove(request.bodyFile);
+    if (request.method == "PUT" && request.segments.size() == 2) releaseUpload(request.segments[1]);
     return jsonError(500, QString::fromStdString(e.what()));
   }
 }
 
-HttpResponse Agent::health() {
-  return jsonResponse(200, {{"status", "ok"}, {"version", PTYX_VERSION}, {"api", 1},
-                            {"launchers", {"local"}}});
+void Agent::abandoned(const HttpRequest& request) {
+  // The connection broke mid-body: the bytes received stay in the partial upload.
+  if (request.method == "PUT" && request.segments.size() == 2 && request.segments[0] == "uploads") {
+    releaseUpload(request.segments[1]);
+  }
 }
 
-HttpResponse Agent::upload(const HttpRequest& request) {
-  const QByteArray expected = request.headers.value("x-ptyx-sha256").toLower();
-  if (request.bodySha256 != expected) {
-    QFile::remove(request.bodyFile);
-    return jsonError(400, "checksum mismatch: the body's SHA-256 is " +
-                              QString::fromLatin1(request.bodySha256));
+HttpResponse Agent::health() {
+  json gpus = json::array();
+  for (int d : options_.gpus) gpus.push_back(d);
+  json launchers = json::array();
+  for (const std::string& name : launcherNames()) {
+    if (launchers_.count(QString::fromStdString(name)) != 0) launchers.push_back(name);
   }
-  const QString target = uploadDir() + "/" + request.segments[1];
+  return jsonResponse(200, {{"status", "ok"}, {"version", PTYX_VERSION}, {"api", 1},
+                            {"launchers", launchers}, {"gpus", gpus}});
+}
+
+// Uploads arrive in DIR/uploads.partial/NAME (with NAME.json: total size and SHA-256) and keep
+// what a broken connection delivered; the last byte checks the SHA-256 over the whole file and
+// renames it to DIR/uploads/NAME.
+std::optional<HttpResponse> Agent::beginUpload(const HttpRequest& request, BodyPlan& plan) {
+  if (request.segments.size() != 2 || !validName(request.segments[1].toStdString())) {
+    return jsonError(400, "an upload name must match [A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+  }
+  const QString name = request.segments[1];
+  if (!request.headers.contains("content-length")) return jsonError(411, "Content-Length is required");
+  const QByteArray sha = request.headers.value("x-ptyx-sha256").toLower();
+  if (!isHex64(sha)) {
+    return jsonError(400, "X-Ptyx-SHA256 (the whole file's SHA-256, 64 hex digits) is required");
+  }
+  qint64 start = 0;
+  qint64 total = request.contentLength;
+  if (request.headers.contains("content-range")) {
+    qint64 end = 0;
+    if (!parseContentRange(request.headers.value("content-range"), start, end, total)) {
+      return jsonError(400, "Content-Range must be 'bytes START-END/TOTAL' with START <= END < TOTAL");
+    }
+    if (end - start + 1 != request.contentLength) {
+      return jsonError(400, "Content-Length must equal END - START + 1 of the Content-Range");
+    }
+  }
+  if (total > options_.maxUploadBytes) {
+    return jsonError(413, QStringLiteral("the file is larger than the limit of %1 bytes").arg(options_.maxUploadBytes));
+  }
+  if (uploading_.count(name) != 0) return jsonError(409, "an upload of " + name + " is in progress");
+  if (static_cast<int>(uploading_.size()) >= options_.maxUploads) {
+    HttpResponse busy = jsonError(503, QStringLiteral("%1 uploads are in progress (the limit); try again later")
+                                           .arg(uploading_.size()));
+    busy.headers.append({"Retry-After", QByteArray::number(kUploadRetryAfterSeconds)});
+    return busy;
+  }
+  const QString data = partialDir() + "/" + name;
+  const QString meta = data + ".json";
+  if (start == 0) {
+    QSaveFile m(meta);
+    if (!m.open(QIODevice::WriteOnly)) return jsonError(500, "cannot store the upload");
+    m.write(QByteArray::fromStdString(json({{"total", total}, {"sha256", sha.toStdString()}, {"started", utcNow()}}).dump()));
+    QFile d(data);
+    if (!m.commit() || !d.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+      return jsonError(500, "cannot store the upload");
+    }
+  } else {
+    const json known = parseOrNull(slurp(meta));
+    const qint64 received = QFileInfo::exists(data) ? QFileInfo(data).size() : 0;
+    if (!known.is_object() || known.value("total", -1LL) != total || known.value("sha256", "") != sha.toStdString()) {
+      HttpResponse r = jsonResponse(409, {{"error", "no partial upload of " + name.toStdString() +
+                                                        " with this total size and SHA-256; start at byte 0"},
+                                          {"received", 0}});
+      return r;
+    }
+    if (received != start) {
+      return jsonResponse(416, {{"error", "the partial upload has " + std::to_string(received) +
+                                              " bytes; continue from there"},
+                                {"received", received}, {"total", total}});
+    }
+  }
+  uploading_.insert(name);
+  plan.limit = options_.maxUploadBytes;
+  plan.file = data;
+  plan.append = true;
+  return std::nullopt;
+}
+
+void Agent::releaseUpload(const QString& name) { uploading_.erase(name); }
+
+HttpResponse Agent::upload(const HttpRequest& request) {
+  const QString name = request.segments[1];
+  const QString data = partialDir() + "/" + name;
+  const QString meta = data + ".json";
+  struct Release {
+    Agent* agent;
+    QString name;
+    ~Release() { agent->releaseUpload(name); }
+  } release{this, name};
+  const json known = parseOrNull(slurp(meta));
+  const qint64 total = known.is_object() ? known.value("total", -1LL) : -1;
+  const std::string expected = known.is_object() ? known.value("sha256", "") : "";
+  const qint64 received = QFileInfo(data).size();
+  if (total < 0) return jsonError(500, "the partial upload's record is missing");
+  if (received < total) {
+    return jsonResponse(200, {{"name", name.toStdString()}, {"received", received}, {"total", total},
+                              {"complete", false}});
+  }
+  // The whole file's checksum: the stream's own when this request carried all of it.
+  const QByteArray actual = request.contentLength == total ? request.bodySha256 : fileSha256Hex(data);
+  if (received != total || actual.toStdString() != expected) {
+    QFile::remove(data);
+    QFile::remove(meta);
+    return jsonError(400, "checksum mismatch: the file's SHA-256 is " + QString::fromLatin1(actual) +
+                              " (" + QString::number(received) + " bytes); the upload is discarded");
+  }
+  const QString target = uploadDir() + "/" + name;
   // rename(2) replaces the name atomically; a link at the target is replaced, never followed.
-  if (::rename(QFile::encodeName(request.bodyFile).constData(), QFile::encodeName(target).constData()) != 0) {
-    QFile::remove(request.bodyFile);
+  if (::rename(QFile::encodeName(data).constData(), QFile::encodeName(target).constData()) != 0) {
     return jsonError(500, "cannot store the upload");
   }
-  return jsonResponse(201, {{"name", request.segments[1].toStdString()},
-                            {"size", request.contentLength},
-                            {"sha256", expected.toStdString()}});
+  QFile::remove(meta);
+  return jsonResponse(201, {{"name", name.toStdString()}, {"size", total}, {"sha256", expected}});
+}
+
+HttpResponse Agent::uploadStatus(const QString& name) {
+  if (!validName(name.toStdString())) {
+    return jsonError(400, "an upload name must match [A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+  }
+  const QString data = partialDir() + "/" + name;
+  const json known = parseOrNull(slurp(data + ".json"));
+  if (known.is_object()) {
+    return jsonResponse(200, {{"name", name.toStdString()},
+                              {"received", QFileInfo(data).size()},
+                              {"total", known.value("total", 0LL)},
+                              {"sha256", known.value("sha256", "")},
+                              {"complete", false},
+                              {"receiving", uploading_.count(name) != 0}});
+  }
+  const QFileInfo done(uploadDir() + "/" + name);
+  if (done.isFile()) {
+    return jsonResponse(200, {{"name", name.toStdString()}, {"received", done.size()}, {"total", done.size()},
+                              {"sha256", fileSha256Hex(done.filePath()).toStdString()}, {"complete", true},
+                              {"receiving", false}});
+  }
+  return jsonError(404, "no upload named " + name);
+}
+
+void Agent::expirePartialUploads() {
+  const QDir dir(partialDir());
+  const QDateTime limit = QDateTime::currentDateTimeUtc().addSecs(-options_.partialUploadSeconds);
+  for (const QFileInfo& f : dir.entryInfoList(QDir::Files | QDir::Hidden)) {
+    const QString name = f.fileName().endsWith(".json") ? f.fileName().chopped(5) : f.fileName();
+    if (uploading_.count(name) != 0) continue;
+    // The data file's time says when bytes last arrived; a record without data is stale too.
+    const QFileInfo data(dir.filePath(name));
+    const QDateTime touched = data.exists() ? data.lastModified() : f.lastModified();
+    if (touched < limit || !QFileInfo::exists(dir.filePath(name + ".json"))) QFile::remove(f.filePath());
+  }
 }
 
 HttpResponse Agent::submit(const HttpRequest& request) {
   JobSpec spec;
   try {
     spec = parseJobSpec(request.body.toStdString());
+    const auto launcher = launchers_.find(QString::fromStdString(spec.launcher));
+    if (launcher == launchers_.end()) throw SpecError("launcher: not available on this agent");
+    launcher->second->check(spec);
   } catch (const SpecError& e) {
     return jsonError(400, QString::fromStdString(e.what()));
   }
@@ -267,6 +455,8 @@ json summary(const JobRecord& job) {
   if (spec.is_object()) {
     j["scan"] = spec.value("scan", "");
     j["ranks"] = spec.value("ranks", 1);
+    j["launcher"] = spec.value("launcher", "local");
+    j["gpus"] = spec.value("gpus", 0);
   }
   return j;
 }
@@ -287,13 +477,25 @@ HttpResponse Agent::show(std::int64_t id) {
   j["status"] = parseOrNull(slurp(jobDir(id) + "/run/status.json"));
   j["progress"] = lastProgressLine(jobDir(id) + "/run/progress.jsonl");
   j["result"] = QFileInfo::exists(jobDir(id) + "/result.cxi");
+  // The launcher's own view: its id for the job (pid, Slurm job id), what it last saw, and the
+  // GPU devices the job holds.
+  j["launcher_id"] = job->handle.empty() ? json(nullptr) : json(job->handle);
+  json devices = json::array();
+  for (const QString& d : QString::fromStdString(job->gpus).split(',', Qt::SkipEmptyParts)) devices.push_back(d.toInt());
+  j["devices"] = devices;
+  if (const Launcher* launcher = launcherOf(*job); launcher != nullptr && !launcher->detail(id).isEmpty()) {
+    j["launcher_state"] = launcher->detail(id).toStdString();
+  }
   return jsonResponse(200, j);
 }
 
 HttpResponse Agent::control(std::int64_t id, const HttpRequest& request) {
   const auto job = store_.job(id);
   if (!job) return jsonError(404, "no such job");
-  if (job->state != "running" || running_.count(id) == 0) return jsonError(409, "the job is not running");
+  const Launcher* launcher = launcherOf(*job);
+  if (job->state != "running" || launcher == nullptr || !launcher->watching(id)) {
+    return jsonError(409, "the job is not running");
+  }
   std::string command;
   try {
     command = parseControl(request.body.toStdString());
@@ -327,20 +529,26 @@ HttpResponse Agent::cancel(std::int64_t id) {
     store_.setEnded(id, "cancelled", std::nullopt, "cancelled before it started");
     return show(id);
   }
-  auto it = running_.find(id);
-  if (it == running_.end()) return jsonError(409, "the job is not running");
+  Launcher* launcher = launcherOf(*job);
+  if (launcher == nullptr || !launcher->watching(id)) return jsonError(409, "the job is not running");
   // Remembered on disk, so that an agent restarted before the job ends still says "cancelled".
   QFile(jobDir(id) + "/cancel-requested").open(QIODevice::WriteOnly);
-  it->second.cancelRequested = true;
-  const qint64 pid = it->second.pid;
-  // SIGTERM to the process group (mpirun and its ranks): the ranks save and stop at the next
-  // iteration; whatever is left after the grace period gets SIGKILL.
-  ::kill(static_cast<pid_t>(-pid), SIGTERM);
-  QTimer::singleShot(kCancelGraceMs, this, [this, id, pid] {
-    if (running_.count(id) != 0 && alive(id, pid)) ::kill(static_cast<pid_t>(-pid), SIGKILL);
-  });
+  launcher->cancel(id);
   auto r = show(id);
   r.status = 202;
+  return r;
+}
+
+HttpResponse Agent::remove(std::int64_t id) {
+  const auto job = store_.job(id);
+  if (!job) return jsonError(404, "no such job");
+  if (!isTerminal(job->state)) return cancel(id);  // DELETE on a live job cancels it (202)
+  // The row first: a crash in between leaves an orphaned directory, never a job without files.
+  store_.deleteJob(id);
+  QDir(jobDir(id)).removeRecursively();
+  HttpResponse r;
+  r.status = 204;
+  r.contentType.clear();
   return r;
 }
 
@@ -367,86 +575,46 @@ HttpResponse Agent::log(std::int64_t id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The local launcher
+// Scheduling; the launchers (remote/launch/) run the processes.
 
 void Agent::schedule() {
+  if (recovering_) return;
+  // The local launcher takes its queue in order: a job waiting for GPUs or a free slot holds
+  // back the local jobs behind it (no starvation). Slurm jobs go to Slurm's queue at once.
+  bool localWaits = false;
   for (const JobRecord& job : store_.jobs("queued")) {
-    if (static_cast<int>(running_.size()) >= options_.maxRunning) return;
-    launch(job);
+    JobSpec spec;
+    try {
+      spec = storedSpec(job);
+    } catch (const std::exception& e) {
+      store_.setEnded(job.id, "failed", std::nullopt, std::string("invalid stored spec: ") + e.what());
+      continue;
+    }
+    Launcher* launcher = launcherOf(job);
+    if (launcher == nullptr) {
+      store_.setEnded(job.id, "failed", std::nullopt, "launcher " + spec.launcher + " is not available");
+      continue;
+    }
+    if (spec.launcher == "local") {
+      if (localWaits) continue;
+      if (!launcher->canStart(spec)) {
+        localWaits = true;
+        continue;
+      }
+    }
+    launch(job, *launcher, spec);
   }
 }
 
-void Agent::launch(const JobRecord& job) {
-  const std::int64_t id = job.id;
-  JobSpec spec;
+void Agent::launch(const JobRecord& job, Launcher& launcher, const JobSpec& spec) {
   try {
-    json stored = json::parse(job.spec);
-    stored.erase("inputs_sha256");
-    spec = parseJobSpec(stored.dump());
+    const Launched started = launcher.start(launchJob(job, spec));
+    store_.setLaunched(job.id, started.handle.toStdString(), started.pid, started.gpus.toStdString());
   } catch (const std::exception& e) {
-    store_.setEnded(id, "failed", std::nullopt, std::string("invalid stored spec: ") + e.what());
-    return;
-  }
-  const QString dir = jobDir(id);
-  QStringList args{"-np", QString::number(spec.ranks)};
-  if (spec.ranks > QThread::idealThreadCount()) args << "--oversubscribe";
-  args << options_.ptyx;
-  for (const std::string& a :
-       spec.reconArguments((dir + "/inputs").toStdString(), (dir + "/run").toStdString(),
-                           (dir + "/result.cxi").toStdString())) {
-    args << QString::fromStdString(a);
-  }
-
-  auto* process = new QProcess(this);
-  process->setProgram(options_.mpirun);
-  process->setArguments(args);  // an argument vector: no shell ever sees these values
-  process->setWorkingDirectory(dir);
-  process->setStandardInputFile(QProcess::nullDevice());
-  // Output to a file, not a pipe: the job outlives a killed agent without SIGPIPE.
-  process->setStandardOutputFile(dir + "/output.log", QIODevice::Append);
-  process->setStandardErrorFile(dir + "/output.log", QIODevice::Append);
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  if (::geteuid() == 0) {
-    env.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
-    env.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-  }
-  process->setProcessEnvironment(env);
-  // Its own process group: cancel signals mpirun and every rank, and a Ctrl-C meant for the
-  // agent does not reach the job.
-  process->setChildProcessModifier([] { ::setpgid(0, 0); });
-  connect(process, &QProcess::finished, this,
-          [this, id](int code, QProcess::ExitStatus status) { processEnded(id, code, status); });
-  process->start();
-  if (!process->waitForStarted(30'000)) {
-    const std::string why = process->errorString().toStdString();
-    process->deleteLater();
-    store_.setEnded(id, "failed", std::nullopt, "cannot start " + options_.mpirun.toStdString() + ": " + why);
-    return;
-  }
-  running_[id] = Running{process, process->processId(), false};
-  store_.setRunning(id, process->processId());
-}
-
-void Agent::processEnded(std::int64_t id, int exitCode, QProcess::ExitStatus status) {
-  auto it = running_.find(id);
-  if (it == running_.end()) return;
-  if (it->second.process != nullptr) it->second.process->deleteLater();
-  running_.erase(it);
-  if (status == QProcess::CrashExit) {
-    settle(id, std::nullopt, "mpirun was killed by a signal");
-  } else {
-    settle(id, exitCode, "mpirun exited with code " + QString::number(exitCode));
-  }
-}
-
-void Agent::pollReattached() {
-  std::vector<std::int64_t> ended;
-  for (const auto& [id, run] : running_) {
-    if (run.process == nullptr && !alive(id, run.pid)) ended.push_back(id);
-  }
-  for (const std::int64_t id : ended) {
-    running_.erase(id);
-    settle(id, std::nullopt, "the process ended while the agent was restarting; exit code unknown");
+    std::string message = e.what();
+    const QString tail = fileTail(jobDir(job.id) + "/output.log", 600);
+    if (!tail.isEmpty()) message += "; end of the log: " + tail.toStdString();
+    store_.setEnded(job.id, "failed", std::nullopt, message);
   }
 }
 
@@ -467,13 +635,6 @@ void Agent::settle(std::int64_t id, std::optional<int> exitCode, const QString& 
   }
   store_.setEnded(id, state, exitCode, message);
   schedule();
-}
-
-bool Agent::alive(std::int64_t id, qint64 pid) const {
-  // The pid alone could have been reused: the process must still be this job's launcher (its
-  // command line names the job's directory). A zombie has an empty command line.
-  const std::string cmdline = slurp("/proc/" + QString::number(pid) + "/cmdline", 1 << 16);
-  return cmdline.find((jobDir(id) + "/run").toStdString()) != std::string::npos;
 }
 
 }  // namespace ptyx::agent

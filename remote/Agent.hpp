@@ -9,9 +9,13 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <set>
+#include <vector>
 
 #include "HttpServer.hpp"
 #include "Store.hpp"
+#include "launch/Launcher.hpp"
 
 namespace ptyx::agent {
 
@@ -21,6 +25,10 @@ struct AgentOptions {
   QString mpirun;   ///< the MPI launcher
   qint64 maxUploadBytes = 1024LL << 20;
   int maxRunning = 4;
+  QString slurmTemplate;        ///< the slurm launcher's batch template
+  std::vector<int> gpus;        ///< the local launcher's GPU pool (device ids)
+  int maxUploads = 4;           ///< uploads receiving at once; more get 503 + Retry-After
+  qint64 partialUploadSeconds = 24 * 3600;  ///< a partial upload untouched this long is removed
 };
 
 std::array<unsigned char, 32> sha256(const QByteArray& bytes);
@@ -38,14 +46,9 @@ class Agent : public QObject, public HttpHandler {
   /// GET /jobs/{id}/stream (JobStreamRoutes.cpp).
   std::optional<HttpResponse> upgrade(const HttpRequest& request, QTcpSocket* socket,
                                       const QByteArray& pending) override;
+  void abandoned(const HttpRequest& request) override;
 
  private:
-  struct Running {
-    QProcess* process = nullptr;  ///< null for a job re-attached after a restart
-    qint64 pid = 0;
-    bool cancelRequested = false;
-  };
-
   bool authorised(const HttpRequest& request);
   HttpResponse health();
   HttpResponse upload(const HttpRequest& request);
@@ -54,24 +57,32 @@ class Agent : public QObject, public HttpHandler {
   HttpResponse show(std::int64_t id);
   HttpResponse control(std::int64_t id, const HttpRequest& request);
   HttpResponse cancel(std::int64_t id);
+  HttpResponse remove(std::int64_t id);
+  std::optional<HttpResponse> beginUpload(const HttpRequest& request, BodyPlan& plan);
+  HttpResponse uploadStatus(const QString& name);
+  void releaseUpload(const QString& name);
+  void expirePartialUploads();
   HttpResponse result(std::int64_t id);
   HttpResponse log(std::int64_t id);
   HttpResponse snapshot(std::int64_t id);  ///< JobStreamRoutes.cpp
 
   void schedule();
-  void launch(const JobRecord& job);
-  void processEnded(std::int64_t id, int exitCode, QProcess::ExitStatus status);
-  void pollReattached();
+  void launch(const JobRecord& job, Launcher& launcher, const JobSpec& spec);
   void settle(std::int64_t id, std::optional<int> exitCode, const QString& how);
-  [[nodiscard]] bool alive(std::int64_t id, qint64 pid) const;
+  /// The job's launcher (by its stored spec), or null.
+  [[nodiscard]] Launcher* launcherOf(const JobRecord& job) const;
+  [[nodiscard]] LaunchJob launchJob(const JobRecord& job, const JobSpec& spec) const;
 
   [[nodiscard]] QString jobDir(std::int64_t id) const;
   [[nodiscard]] QString uploadDir() const;
+  [[nodiscard]] QString partialDir() const;
 
   AgentOptions options_;
   Store store_;
-  std::map<std::int64_t, Running> running_;
-  QTimer poll_;
+  std::map<QString, std::unique_ptr<Launcher>> launchers_;
+  std::set<QString> uploading_;  ///< names with a request receiving their bytes now
+  bool recovering_ = false;      ///< no job starts before every running one is re-attached
+  QTimer expiry_;
 };
 
 }  // namespace ptyx::agent

@@ -27,6 +27,7 @@ QByteArray reason(int status) {
     case 200: return "OK";
     case 201: return "Created";
     case 202: return "Accepted";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 404: return "Not Found";
@@ -35,7 +36,9 @@ QByteArray reason(int status) {
     case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
+    case 416: return "Range Not Satisfiable";
     case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -106,11 +109,10 @@ HttpConnection::HttpConnection(QTcpSocket* socket, HttpHandler& handler)
   connect(socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
   connect(socket, &QTcpSocket::disconnected, this, [this] {
     if (stage_ == Stage::Body) {
-      if (bodyFile_) {
-        bodyFile_->remove();
-        bodyFile_.reset();
-      }
-      handler_.abandoned(request_);
+      // Bytes that arrived together with the disconnect are still to be written.
+      if (socket_ && socket_->bytesAvailable() > 0) buffer_.append(socket_->readAll());
+      if (!buffer_.isEmpty()) consumeBody();
+      if (stage_ == Stage::Body) abandonBody();
     }
     stage_ = Stage::Answering;
     if (socket_) socket_->deleteLater();
@@ -121,7 +123,7 @@ HttpConnection::HttpConnection(QTcpSocket* socket, HttpHandler& handler)
     if (stage_ == Stage::Answering) {
       socket_->abort();
     } else {
-      if (bodyFile_) bodyFile_->remove();
+      if (stage_ == Stage::Body) abandonBody();
       respond(jsonError(408, "request timed out"));
     }
   });
@@ -224,7 +226,8 @@ bool HttpConnection::parseHead(qsizetype end) {
   }
   if (!plan_.file.isEmpty()) {
     bodyFile_ = std::make_unique<QFile>(plan_.file);
-    if (!bodyFile_->open(QIODevice::WriteOnly | QIODevice::NewOnly)) {
+    const auto mode = plan_.append ? QIODevice::WriteOnly | QIODevice::Append : QIODevice::WriteOnly | QIODevice::NewOnly;
+    if (!bodyFile_->open(mode)) {
       bodyFile_.reset();
       respond(jsonError(500, "cannot store the upload"));
       return false;
@@ -243,8 +246,7 @@ void HttpConnection::consumeBody() {
   if (bodyFile_) {
     hash_->addData(part);
     if (bodyFile_->write(part) != part.size()) {
-      bodyFile_->remove();
-      bodyFile_.reset();
+      abandonBody();
       respond(jsonError(500, "cannot store the upload"));
       return;
     }
@@ -254,11 +256,25 @@ void HttpConnection::consumeBody() {
   if (received_ == request_.contentLength) finishBody();
 }
 
+void HttpConnection::abandonBody() {
+  if (bodyFile_) {
+    if (plan_.append) {
+      bodyFile_->flush();
+      if (bodyFile_->handle() >= 0) ::fsync(bodyFile_->handle());
+      bodyFile_->close();
+    } else {
+      bodyFile_->remove();
+    }
+    bodyFile_.reset();
+  }
+  stage_ = Stage::Answering;
+  handler_.abandoned(request_);
+}
+
 void HttpConnection::finishBody() {
   if (bodyFile_) {
     if (!bodyFile_->flush() || bodyFile_->handle() < 0 || ::fsync(bodyFile_->handle()) != 0) {
-      bodyFile_->remove();
-      bodyFile_.reset();
+      abandonBody();
       respond(jsonError(500, "cannot store the upload"));
       return;
     }
@@ -284,9 +300,11 @@ void HttpConnection::respond(const HttpResponse& response) {
     }
     length = sendFile_->size();
   }
-  QByteArray head = "HTTP/1.1 " + QByteArray::number(response.status) + " " + reason(response.status) +
-                    "\r\nContent-Type: " + response.contentType +
-                    "\r\nContent-Length: " + QByteArray::number(length) + "\r\nConnection: close\r\n";
+  QByteArray head = "HTTP/1.1 " + QByteArray::number(response.status) + " " + reason(response.status) + "\r\n";
+  if (response.status != 204) {  // 204 has neither a body nor its headers
+    head += "Content-Type: " + response.contentType + "\r\nContent-Length: " + QByteArray::number(length) + "\r\n";
+  }
+  head += "Connection: close\r\n";
   if (response.status == 401) head += "WWW-Authenticate: Bearer realm=\"ptyx-agent\"\r\n";
   for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
   head += "\r\n";

@@ -44,6 +44,9 @@ struct HttpResponse {
 struct BodyPlan {
   qint64 limit = 1 << 20;
   QString file;
+  /// Append to `file` (which exists) and keep what arrived when the connection breaks, for
+  /// resumable uploads; otherwise the file is created new and removed on a broken connection.
+  bool append = false;
 };
 
 class HttpHandler {
@@ -54,7 +57,8 @@ class HttpHandler {
   virtual std::optional<HttpResponse> begin(const HttpRequest& request, BodyPlan& plan) = 0;
   /// With the body read.
   virtual HttpResponse handle(const HttpRequest& request) = 0;
-  /// The request ended before its body was complete (the streamed file is already removed).
+  /// The request ended before its body was complete (the streamed file is already removed, or
+  /// with BodyPlan::append closed with what arrived).
   virtual void abandoned(const HttpRequest& /*request*/) {}
   /// A request with "Upgrade: websocket" that begin() let through: the answer refusing it, or
   /// none when the handler has taken over the socket (and `pending`, bytes read past the head).
@@ -88,6 +92,7 @@ class HttpConnection : public QObject {
   void onReadyRead();
   bool parseHead(qsizetype end);
   void consumeBody();
+  void abandonBody();
   void finishBody();
   void respond(const HttpResponse& response);
   void sendMoreFile();

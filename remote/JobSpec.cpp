@@ -3,6 +3,7 @@
 #include <regex>
 #include <sstream>
 
+#include "launch/LauncherOptions.hpp"
 #include "params/ParameterSchema.hpp"
 
 namespace ptyx::agent {
@@ -66,8 +67,12 @@ bool validName(const std::string& name) {
 }
 
 nlohmann::json JobSpec::toJson() const {
-  return {{"version", version}, {"name", name},     {"scan", scan},
-          {"parameters", parameters}, {"ranks", ranks}, {"launcher", launcher}};
+  nlohmann::json j = {{"version", version}, {"name", name},     {"scan", scan},
+                      {"parameters", parameters}, {"ranks", ranks}, {"launcher", launcher}};
+  if (!launcherOptions.empty()) j["launcher_options"] = launcherOptions;
+  if (gpus > 0) j["gpus"] = gpus;
+  if (!backend.empty()) j["backend"] = backend;
+  return j;
 }
 
 std::vector<std::string> JobSpec::inputs() const {
@@ -82,6 +87,9 @@ std::vector<std::string> JobSpec::reconArguments(const std::string& inputDir,
                                                  const std::string& jobDir,
                                                  const std::string& result) const {
   std::vector<std::string> args{"recon", inputDir + "/" + scan, "--job-dir", jobDir, "-o", result};
+  // A job given GPUs runs on them unless it names its backend.
+  const std::string b = !backend.empty() ? backend : gpus > 0 ? "cuda" : "";
+  if (!b.empty()) args.push_back("--backend=" + b);
   for (const auto& [key, value] : parameters.items()) {
     std::string text = valueText(value);
     if (isFileParameter(key)) text = inputDir + "/" + text;
@@ -93,8 +101,9 @@ std::vector<std::string> JobSpec::reconArguments(const std::string& inputDir,
 
 JobSpec parseJobSpec(const std::string& body) {
   const nlohmann::json json = parseObject(body);
-  static const std::vector<std::string> known{"version", "name",  "scan",
-                                              "parameters", "ranks", "launcher"};
+  static const std::vector<std::string> known{"version",  "name",     "scan",
+                                              "parameters", "ranks", "launcher",
+                                              "launcher_options", "gpus", "backend"};
   for (const auto& [key, value] : json.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       throw SpecError("unknown field '" + key + "'");
@@ -124,9 +133,24 @@ JobSpec parseJobSpec(const std::string& body) {
     spec.ranks = r.get<int>();
   }
   if (json.contains("launcher")) {
-    if (!json["launcher"].is_string() || json["launcher"] != "local") {
-      throw SpecError("launcher: only \"local\" is available");
+    if (!json["launcher"].is_string()) throw SpecError("launcher: must be \"local\" or \"slurm\"");
+    spec.launcher = json["launcher"].get<std::string>();
+  }
+  if (json.contains("launcher_options")) spec.launcherOptions = json["launcher_options"];
+  validateLauncherOptions(spec.launcher, spec.launcherOptions);
+  if (json.contains("gpus")) {
+    const auto& g = json["gpus"];
+    if (!g.is_number_integer() || g.get<long long>() < 0 || g.get<long long>() > kMaxGpus) {
+      throw SpecError("gpus: must be a whole number in [0, " + std::to_string(kMaxGpus) + "]");
     }
+    spec.gpus = g.get<int>();
+  }
+  if (json.contains("backend")) {
+    const auto& b = json["backend"];
+    if (!b.is_string() || (b != "auto" && b != "cpu" && b != "cuda")) {
+      throw SpecError("backend: must be auto, cpu or cuda");
+    }
+    spec.backend = b.get<std::string>();
   }
   spec.parameters = json.value("parameters", nlohmann::json::object());
   checkParameters(spec.parameters, "parameters");

@@ -21,6 +21,7 @@ class SpecError : public std::runtime_error {
 bool validName(const std::string& name);
 
 constexpr int kMaxRanks = 64;
+constexpr int kMaxGpus = 64;
 
 struct JobSpec {
   int version = 1;
@@ -28,12 +29,15 @@ struct JobSpec {
   std::string scan;             ///< an uploaded file's name
   nlohmann::json parameters;    ///< validated through paramsFromJson; keys of the schema
   int ranks = 1;
-  std::string launcher = "local";
+  std::string launcher = "local";            ///< a name of launcherNames()
+  nlohmann::json launcherOptions = nlohmann::json::object();  ///< validated per launcher
+  int gpus = 0;                               ///< devices the job needs (local: from the pool)
+  std::string backend;                        ///< "", auto, cpu, cuda ("": cuda with GPUs)
 
   [[nodiscard]] nlohmann::json toJson() const;
   /// The uploaded files the job needs (the scan, probe_file, object_file).
   [[nodiscard]] std::vector<std::string> inputs() const;
-  /// `recon <inputs>/<scan> --job-dir <jobDir> -o <result> --name=value ...`
+  /// `recon <inputs>/<scan> --job-dir <jobDir> -o <result> [--backend=B] --name=value ...`
   [[nodiscard]] std::vector<std::string> reconArguments(const std::string& inputDir,
                                                         const std::string& jobDir,
                                                         const std::string& result) const;

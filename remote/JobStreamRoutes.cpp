@@ -66,6 +66,10 @@ std::optional<HttpResponse> Agent::upgrade(const HttpRequest& request, QTcpSocke
     }
   }
   if (auto refused = checkWebSocketUpgrade(request)) return refused;
+  if (JobStreamSession::count() >= JobStreamSession::kMaxSessions) {
+    return jsonError(503, QStringLiteral("too many streams open (%1); try again later")
+                              .arg(JobStreamSession::kMaxSessions));
+  }
   auto* connection =
       new WebSocketConnection(socket, request.headers.value("sec-websocket-key"), pending);
   new JobStreamSession(

@@ -33,6 +33,7 @@ JobStreamSession::JobStreamSession(WebSocketConnection* connection, std::int64_t
       file_(path_),
       after_(after),
       lookup_(std::move(lookup)) {
+  ++count_;
   connection_->setParent(this);
   connect(connection_, &WebSocketConnection::disconnected, this, [this] {
     poll_.stop();
@@ -46,22 +47,20 @@ JobStreamSession::JobStreamSession(WebSocketConnection* connection, std::int64_t
   poll_.setInterval(kPollMs);
   connect(&poll_, &QTimer::timeout, this, &JobStreamSession::tick);
   ping_.setInterval(kPingMs);
-  connect(&ping_, &QTimer::timeout, this, [this] {
-    if (connection_->silentMs() > kSilentLimitMs) {
-      connection_->abort();  // answers no ping: gone, or not reading
-      return;
-    }
-    connection_->sendPing();
-  });
+  connect(&ping_, &QTimer::timeout, this, [this] { connection_->sendPing(); });
   poll_.start();
   ping_.start();
   tick();
 }
 
+JobStreamSession::~JobStreamSession() {
+  --count_;
+}
+
 void JobStreamSession::tick() {
   if (ending_ || !connection_->isOpen()) return;
-  if (connection_->pendingBytes() > kMaxPending) {
-    connection_->abort();  // a client that does not read
+  if (connection_->pendingBytes() > kMaxPending || connection_->silentMs() > kSilentLimitMs) {
+    connection_->abort();  // a client that does not read, or answers no ping: gone
     return;
   }
   // The state first, the lines second: once a job is seen ended its process is gone, so the

@@ -29,8 +29,13 @@ class JobStreamSession : public QObject {
   JobStreamSession(WebSocketConnection* connection, std::int64_t id, QString progressFile,
                    qint64 after, JobLookup lookup, QObject* parent = nullptr);
 
+  ~JobStreamSession() override;
+
   /// Pending bytes above which a client that does not read is dropped.
   static constexpr qint64 kMaxPending = 8LL << 20;
+  /// Streams open at once (each holds a socket and a file): more are refused with 503.
+  static constexpr int kMaxSessions = 256;
+  [[nodiscard]] static int count() { return count_; }
 
  private:
   void tick();
@@ -52,6 +57,7 @@ class JobStreamSession : public QObject {
   bool ending_ = false;
   QTimer poll_;
   QTimer ping_;
+  static inline int count_ = 0;  ///< all on the agent's one thread
 };
 
 }  // namespace ptyx::agent

@@ -32,11 +32,14 @@ JobRecord readJob(sqlite3_stmt* s) {
   if (sqlite3_column_type(s, 7) != SQLITE_NULL) j.pid = sqlite3_column_int64(s, 7);
   if (sqlite3_column_type(s, 8) != SQLITE_NULL) j.exitCode = sqlite3_column_int(s, 8);
   j.message = column(s, 9);
+  j.handle = column(s, 10);
+  j.gpus = column(s, 11);
   return j;
 }
 
 constexpr const char* kJobColumns =
-    "SELECT id, name, state, spec, created, started, ended, pid, exit_code, message FROM jobs";
+    "SELECT id, name, state, spec, created, started, ended, pid, exit_code, message, handle, gpus"
+    " FROM jobs";
 
 }  // namespace
 
@@ -73,7 +76,10 @@ Store::Store(const std::string& path) {
   exec("CREATE TABLE IF NOT EXISTS jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
        " state TEXT NOT NULL, spec TEXT NOT NULL, created TEXT NOT NULL, started TEXT, ended TEXT,"
        " pid INTEGER, exit_code INTEGER, message TEXT)");
-  exec("PRAGMA user_version=1");
+  // Version 2: the launcher's handle of a job and the GPUs it holds (docs/AGENT.md).
+  addColumnIfMissing("jobs", "handle", "TEXT");
+  addColumnIfMissing("jobs", "gpus", "TEXT");
+  exec("PRAGMA user_version=2");
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -85,6 +91,21 @@ void Store::exec(const char* sql) {
     sqlite3_free(error);
     throw std::runtime_error(std::string("database: ") + why);
   }
+}
+
+void Store::addColumnIfMissing(const char* table, const char* column, const char* type) {
+  sqlite3_stmt* s = nullptr;
+  const std::string info = std::string("PRAGMA table_info(") + table + ")";
+  if (sqlite3_prepare_v2(db_, info.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    throw std::runtime_error(std::string("database: ") + sqlite3_errmsg(db_));
+  }
+  bool found = false;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    const auto* name = sqlite3_column_text(s, 1);
+    if (name != nullptr && std::string(reinterpret_cast<const char*>(name)) == column) found = true;
+  }
+  sqlite3_finalize(s);
+  if (!found) exec((std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + type).c_str());
 }
 
 namespace {
@@ -182,6 +203,29 @@ void Store::setRunning(std::int64_t id, std::int64_t pid) {
   bindText(s.get(), 2, utcNow());
   sqlite3_bind_int64(s.get(), 3, id);
   done(db_, s.get());
+}
+
+void Store::setLaunched(std::int64_t id, const std::string& handle,
+                        std::optional<std::int64_t> pid, const std::string& gpus) {
+  auto s = prepare(db_, "UPDATE jobs SET state = 'running', handle = ?, pid = ?, gpus = ?, started = ?"
+                        " WHERE id = ?");
+  bindText(s.get(), 1, handle);
+  if (pid) {
+    sqlite3_bind_int64(s.get(), 2, *pid);
+  } else {
+    sqlite3_bind_null(s.get(), 2);
+  }
+  bindText(s.get(), 3, gpus);
+  bindText(s.get(), 4, utcNow());
+  sqlite3_bind_int64(s.get(), 5, id);
+  done(db_, s.get());
+}
+
+bool Store::deleteJob(std::int64_t id) {
+  auto s = prepare(db_, "DELETE FROM jobs WHERE id = ?");
+  sqlite3_bind_int64(s.get(), 1, id);
+  done(db_, s.get());
+  return sqlite3_changes(db_) == 1;
 }
 
 void Store::setEnded(std::int64_t id, const std::string& state, std::optional<int> exitCode,

@@ -30,6 +30,8 @@ struct JobRecord {
   std::optional<std::int64_t> pid;
   std::optional<int> exitCode;
   std::string message;
+  std::string handle;  ///< the launcher's name for the job: a pid (local), a Slurm job id
+  std::string gpus;    ///< devices assigned by the local launcher's pool, "0,1"; "" for none
 };
 
 bool isTerminal(const std::string& state);
@@ -55,11 +57,16 @@ class Store {
   std::optional<JobRecord> job(std::int64_t id);
   std::vector<JobRecord> jobs(const std::string& state = "");
   void setRunning(std::int64_t id, std::int64_t pid);
+  /// Running under a launcher: its handle, the pid when the agent knows one, the GPUs it holds.
+  void setLaunched(std::int64_t id, const std::string& handle, std::optional<std::int64_t> pid,
+                   const std::string& gpus);
+  bool deleteJob(std::int64_t id);  ///< false when no such job
   void setEnded(std::int64_t id, const std::string& state, std::optional<int> exitCode,
                 const std::string& message);
 
  private:
   void exec(const char* sql);
+  void addColumnIfMissing(const char* table, const char* column, const char* type);
   sqlite3* db_ = nullptr;
 };
 

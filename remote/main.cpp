@@ -5,8 +5,10 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QProcess>
 #include <QProcessEnvironment>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 
 #include <cstdio>
 #include <iostream>
@@ -48,6 +50,40 @@ QString mpirunBinary(const QCommandLineParser& parser) {
   return env.isEmpty() ? QStringLiteral(PTYX_AGENT_MPIRUN) : env;
 }
 
+/// The shipped batch template: installed beside the binary's prefix, else the source tree's.
+QString slurmTemplate(const QCommandLineParser& parser) {
+  if (parser.isSet("slurm-template")) return parser.value("slurm-template");
+  const QString installed = QCoreApplication::applicationDirPath() + "/../share/ptyx/launch/slurm.sbatch";
+  if (QFileInfo::exists(installed)) return QFileInfo(installed).canonicalFilePath();
+  const QString source = QStringLiteral(PTYX_AGENT_SOURCE_TEMPLATE);
+  return QFileInfo::exists(source) ? source : QString();  // none: no slurm launcher
+}
+
+/// The device ids `ptyx devices` reports ("device N: …" lines); none when it reports none.
+std::vector<int> reportedDevices(const QString& ptyx) {
+  QProcess p;
+  p.start(ptyx, {"devices"});
+  std::vector<int> out;
+  if (!p.waitForFinished(60'000)) return out;
+  static const QRegularExpression line("^device ([0-9]+):", QRegularExpression::MultilineOption);
+  for (auto it = line.globalMatch(QString::fromLocal8Bit(p.readAllStandardOutput())); it.hasNext();) {
+    out.push_back(it.next().captured(1).toInt());
+  }
+  return out;
+}
+
+/// "0,1,3": device ids, each at most once.
+bool parseDevices(const QString& text, std::vector<int>& out) {
+  out.clear();
+  for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
+    bool ok = false;
+    const int id = part.trimmed().toInt(&ok);
+    if (!ok || id < 0 || id > 4095 || std::find(out.begin(), out.end(), id) != out.end()) return false;
+    out.push_back(id);
+  }
+  return true;
+}
+
 int serve(const QStringList& args) {
   QCommandLineParser parser;
   parser.setApplicationDescription("Serve the job API");
@@ -62,6 +98,11 @@ int serve(const QStringList& args) {
       {"mpirun", "The MPI launcher (default: $PTYX_MPIRUN, else the one found at build time)", "FILE"},
       {"max-upload-mib", "Largest upload accepted, MiB (default 1024)", "N", "1024"},
       {"max-running", "Jobs running at once; more wait queued (default 4)", "N", "4"},
+      {"slurm-template", "Batch template of the slurm launcher (default: the shipped slurm.sbatch)", "FILE"},
+      {"gpus", "GPU device ids of the local launcher's pool, e.g. 0,1 (default: those `ptyx devices` "
+               "reports; \"\" for none)", "LIST"},
+      {"max-uploads", "Uploads receiving at once; more get 503 with Retry-After (default 4)", "N", "4"},
+      {"partial-upload-hours", "Remove partial uploads untouched this long (default 24)", "H", "24"},
   });
   parser.process(args);
   if (!parser.isSet("listen") || !parser.isSet("data")) return fail("serve needs --listen HOST:PORT and --data DIR");
@@ -81,6 +122,19 @@ int serve(const QStringList& args) {
   if (!ok || options.maxUploadBytes <= 0) return fail("--max-upload-mib wants a positive number");
   options.maxRunning = parser.value("max-running").toInt(&ok);
   if (!ok || options.maxRunning < 1) return fail("--max-running wants a positive number");
+  options.maxUploads = parser.value("max-uploads").toInt(&ok);
+  if (!ok || options.maxUploads < 1) return fail("--max-uploads wants a positive number");
+  const double hours = parser.value("partial-upload-hours").toDouble(&ok);
+  if (!ok || hours <= 0) return fail("--partial-upload-hours wants a positive number");
+  options.partialUploadSeconds = std::max<qint64>(1, static_cast<qint64>(hours * 3600));
+  options.slurmTemplate = slurmTemplate(parser);
+  if (parser.isSet("gpus")) {
+    if (!parseDevices(parser.value("gpus"), options.gpus)) {
+      return fail("--gpus wants device ids like 0,1 (each once), got " + parser.value("gpus"));
+    }
+  } else {
+    options.gpus = reportedDevices(options.ptyx);
+  }
   try {
     Agent agent(options);
     HttpServer server(agent);
@@ -88,7 +142,10 @@ int serve(const QStringList& args) {
     agent.recover();
     std::cout << "ptyx-agent: listening on " << (parser.isSet("tls-cert") ? "https" : "http") << "://"
               << listen.left(colon).toStdString() << ":" << server.port() << ", data "
-              << options.dataDir.toStdString() << ", ptyx " << options.ptyx.toStdString() << std::endl;
+              << options.dataDir.toStdString() << ", ptyx " << options.ptyx.toStdString() << ", "
+              << options.gpus.size() << " GPU(s) in the pool, slurm template "
+              << (options.slurmTemplate.isEmpty() ? "none (no slurm launcher)" : options.slurmTemplate.toStdString())
+              << std::endl;
     return QCoreApplication::exec();
   } catch (const std::exception& e) {
     return fail(QString::fromStdString(e.what()), 1);

@@ -20,6 +20,11 @@ QByteArray certificateSha256(const QSslCertificate& certificate) {
   return QCryptographicHash::hash(certificate.toDer(), QCryptographicHash::Sha256).toHex();
 }
 
+/// A pin as hex, lower case, without the colons some tools print between bytes.
+QByteArray normalisedPin(QByteArray pin) {
+  return pin.replace(':', QByteArray()).trimmed().toLower();
+}
+
 /// The HTTP status of a refused handshake, from Qt's message ("… status code: 401 …"); 0: none.
 int refusedStatus(const QString& message) {
   static const QRegularExpression re(QStringLiteral("status code: (\\d{3})"));
@@ -96,14 +101,16 @@ void JobStream::open() {
               return;
             }
             if (fatal_) return;
-            emit errorOccurred(message);
+            const QString retrying =
+                QStringLiteral("%1; reconnecting in %2 s").arg(message).arg(backoffMs_ / 1000.0);
             scheduleReconnect();
+            emit errorOccurred(retrying);
           });
   connect(socket, &QWebSocket::sslErrors, this, [this, socket](const QList<QSslError>& errors) {
     if (socket != socket_) return;
     const QSslCertificate peer = socket->sslConfiguration().peerCertificate();
     if (!endpoint_.pinnedCertSha256.isEmpty() && !peer.isNull() &&
-        certificateSha256(peer) == endpoint_.pinnedCertSha256.toLower()) {
+        certificateSha256(peer) == normalisedPin(endpoint_.pinnedCertSha256)) {
       socket->ignoreSslErrors();  // the pinned certificate itself: trusted, even self-signed
       return;
     }
@@ -131,9 +138,11 @@ void JobStream::open() {
 }
 
 void JobStream::onConnected() {
+  // A chain the system trusts is not enough when a certificate is pinned: it must be that one.
   if (!endpoint_.pinnedCertSha256.isEmpty() && socket_ &&
+      endpoint_.url.scheme() == QLatin1String("https") &&
       certificateSha256(socket_->sslConfiguration().peerCertificate()) !=
-          endpoint_.pinnedCertSha256.toLower()) {
+          normalisedPin(endpoint_.pinnedCertSha256)) {
     fail(QStringLiteral("TLS: the agent's certificate does not match the pinned one"));
     return;
   }
@@ -155,9 +164,9 @@ void JobStream::onMessage(const QString& text) {
     if (seq <= lastSeq_) return;  // already delivered
     if (seq != lastSeq_ + 1) {
       // A gap cannot come from the agent; start over from the last line we have.
+      scheduleReconnect();
       emit errorOccurred(
           QStringLiteral("stream gap: got line %1 after %2; reconnecting").arg(seq).arg(lastSeq_));
-      scheduleReconnect();
       return;
     }
     lastSeq_ = seq;

@@ -31,6 +31,13 @@ struct Reply {
 
 inline std::string agentBin() { return env("PTYX_AGENT", "ptyx-agent"); }
 
+/// One word for /bin/sh whatever it holds (data directories with metacharacters in tests).
+inline std::string shellWord(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 inline int freePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -138,7 +145,7 @@ class Agent {
 
   /// `ptyx-agent token add`: the token it prints once.
   std::string addToken(const std::string& name = "test") const {
-    const std::string cmd = agentBin() + " token add --data " + data_ + " --name " + name + " 2>/dev/null";
+    const std::string cmd = agentBin() + " token add --data " + shellWord(data_) + " --name " + name + " 2>/dev/null";
     FILE* p = popen(cmd.c_str(), "r");
     char line[256] = {0};
     const bool got = fgets(line, sizeof line, p) != nullptr;
@@ -148,7 +155,7 @@ class Agent {
     return token;
   }
   int tokenCommand(const std::string& args) const {
-    return std::system((agentBin() + " token " + args + " --data " + data_ + " >/dev/null 2>&1").c_str());
+    return std::system((agentBin() + " token " + args + " --data " + shellWord(data_) + " >/dev/null 2>&1").c_str());
   }
 
   [[nodiscard]] int port() const { return port_; }

@@ -93,7 +93,28 @@ TEST_F(AgentJobs, ControlPausesAndCancelTerminatesTheProcessGroup) {
     if (slurp((e.path() / "cmdline").string()).find(dir) != std::string::npos) ++left;
   }
   EXPECT_EQ(left, 0);
-  EXPECT_EQ(request(port(), "DELETE", job, bearer(token_)).status, 409) << "already ended";
+  EXPECT_EQ(request(port(), "POST", job + "/cancel", bearer(token_)).status, 409) << "already ended";
+  // DELETE on an ended job removes it and its directory.
+  const std::string jobDir = agent_->data() + "/jobs/" + std::to_string(id);
+  ASSERT_TRUE(fs::exists(jobDir));
+  EXPECT_EQ(request(port(), "DELETE", job, bearer(token_)).status, 204);
+  EXPECT_FALSE(fs::exists(jobDir));
+  EXPECT_EQ(request(port(), "GET", job, bearer(token_)).status, 404);
+  EXPECT_EQ(request(port(), "DELETE", job, bearer(token_)).status, 404);
+}
+
+TEST_F(AgentJobs, PostCancelStopsAQueuedOrRunningJob) {
+  // POST /jobs/{id}/cancel is the explicit cancel (DELETE cancels too, but deletes an ended job).
+  const json longRun = {{"version", 1}, {"scan", "sim.cxi"}, {"ranks", 1},
+                        {"parameters", {{"iterations", 1000000}, {"threads", 1}}}};
+  const long long first = submit(longRun);
+  const std::string job = "/jobs/" + std::to_string(first);
+  ASSERT_TRUE(waitUntil([&] { return runState(port(), token_, job) == "running"; }, std::chrono::seconds(60)));
+  const Reply c = request(port(), "POST", job + "/cancel", bearer(token_));
+  EXPECT_EQ(c.status, 202) << c.body;
+  const json done = waitForState(port(), token_, first, {"cancelled", "finished", "failed"}, std::chrono::seconds(60));
+  EXPECT_EQ(done.value("state", ""), "cancelled") << done.dump(2);
+  EXPECT_TRUE(fs::exists(agent_->data() + "/jobs/" + std::to_string(first) + "/cancel-requested"));
 }
 
 TEST_F(AgentJobs, AJobWhoseProcessFailsIsMarkedFailedWithItsLog) {

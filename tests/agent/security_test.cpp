@@ -1,4 +1,4 @@
-// Hostile clients: every endpoint (the stream's WebSocket upgrade too: stream_test.cpp) refuses missing, wrong and revoked tokens (401); uploads
+// Hostile clients: every endpoint refuses missing, wrong and revoked tokens (401); uploads
 // cannot leave the upload directory (400), are size-limited (413) and checksummed; names and
 // values with shell metacharacters are rejected and no command runs.
 #include "AgentFixture.hpp"
@@ -41,8 +41,9 @@ TEST_F(AgentSecurity, EveryEndpointNeedsAValidToken) {
       {"POST", "/jobs/1/control", R"({"command":"stop"})"},
       {"DELETE", "/jobs/1", ""},      {"GET", "/jobs/1/result", ""},
       {"GET", "/jobs/1/log", ""},     {"PUT", "/uploads/sim.cxi", "data"},
-      {"GET", "/no/such/endpoint", ""},
-      {"GET", "/jobs/1/stream", ""},  {"GET", "/jobs/1/snapshot", ""}};
+      {"POST", "/jobs/1/cancel", ""}, {"GET", "/uploads/sim.cxi/status", ""},
+      {"GET", "/jobs/1/stream", ""},  {"GET", "/jobs/1/snapshot", ""},
+      {"GET", "/no/such/endpoint", ""}};
   const std::vector<std::string> badAuth{
       "",                                     // none
       bearer("ptyx_wrong"),                   // wrong
@@ -55,12 +56,13 @@ TEST_F(AgentSecurity, EveryEndpointNeedsAValidToken) {
   for (const auto& e : endpoints) {
     for (const auto& auth : badAuth) {
       const Reply r = request(port(), e.method, e.target, auth, e.body,
-                              {"X-Ptyx-SHA256: " + std::string(64, '0')});
+                              {"X-Ptyx-SHA256: " + std::string(64, '0'), "Content-Range: bytes 0-3/4"});
       EXPECT_EQ(r.status, 401) << e.method << " " << e.target << " with '" << auth << "'";
       EXPECT_EQ(r.headers.count("www-authenticate"), 1u);
     }
   }
   EXPECT_FALSE(fs::exists("data/uploads/sim.cxi"));
+  EXPECT_TRUE(fs::is_empty("data/uploads.partial")) << "no partial upload either";
   EXPECT_EQ(jobCount(), 0);
   EXPECT_EQ(request(port(), "GET", "/health", bearer(token_)).status, 200);
 }
@@ -128,7 +130,7 @@ TEST_F(AgentSecurity, ShellMetacharactersAreRejectedAndNothingRuns) {
         std::string(R"({"version":1,"scan":"sim.cxi","ranks":65})"),
         std::string(R"({"version":1,"scan":"sim.cxi","ranks":"2"})"),
         std::string(R"({"version":1,"scan":"sim.cxi","ranks":2.5})"),
-        std::string(R"({"version":1,"scan":"sim.cxi","launcher":"slurm"})"),
+        std::string(R"({"version":1,"scan":"sim.cxi","launcher":"pbs"})"),
         std::string(R"({"version":1,"scan":"sim.cxi","shell":"touch x"})"),
         std::string(R"({"version":1,"scan":"sim.cxi","parameters":{"no_such":1}})"),
         std::string(R"({"version":1,"scan":"sim.cxi","parameters":{"iterations":[1]}})"),
@@ -143,6 +145,64 @@ TEST_F(AgentSecurity, ShellMetacharactersAreRejectedAndNothingRuns) {
   EXPECT_EQ(request(port(), "GET", "/jobs", bearer(token_), "", {}, true, "12x").status, 400);
   EXPECT_EQ(request(port(), "POST", "/jobs", bearer(token_), "", {}, false, std::to_string(2 << 20)).status, 413);
   EXPECT_EQ(request(port(), "GET", "/health", bearer(token_)).status, 200);
+}
+
+TEST_F(AgentSecurity, SlurmOptionsWithShellMetacharactersAreRejected) {
+  ASSERT_EQ(upload(port(), token_, "sim.cxi", "sim.cxi").status, 201);
+  const std::string marker = absolute("pwned-slurm");
+  const std::vector<std::string> hostile{
+      "x; touch " + marker, "x$(touch " + marker + ")", "x`touch " + marker + "`", "x'y", "x\"y",
+      "x\ny", "x\n#SBATCH --wrap=touch " + marker, "x | touch " + marker, "x && touch " + marker,
+      "x y", "-x", "--wrap=touch", "", std::string(101, 'a'), "x\ty", "x\\y", "x=y", "x,y"};
+  auto post = [&](const json& spec) { return request(port(), "POST", "/jobs", bearer(token_), spec.dump()); };
+  const json base = {{"version", 1}, {"scan", "sim.cxi"}, {"launcher", "slurm"}, {"parameters", {{"iterations", 1}}}};
+  for (const auto& h : hostile) {
+    for (const char* key : {"partition", "account", "qos", "wall_time", "nodes"}) {
+      json spec = base;
+      spec["launcher_options"][key] = h;
+      EXPECT_EQ(post(spec).status, 400) << key << " " << h;
+    }
+    json named = base;
+    named["name"] = h;
+    EXPECT_EQ(post(named).status, 400) << "name " << h;
+  }
+  // Wall times: HH:MM:SS or minutes, nothing else; nodes a small whole number; no unknown option.
+  for (const json& bad : {json("1:2:3"), json("10:61:00"), json("00:00:00"), json(0), json(-5), json(1.5),
+                          json("10m"), json("1-00:00:00"), json(true)}) {
+    json spec = base;
+    spec["launcher_options"]["wall_time"] = bad;
+    EXPECT_EQ(post(spec).status, 400) << "wall_time " << bad.dump();
+  }
+  for (const json& bad : {json(0), json(2000), json("2"), json(1.5)}) {
+    json spec = base;
+    spec["launcher_options"]["nodes"] = bad;
+    EXPECT_EQ(post(spec).status, 400) << "nodes " << bad.dump();
+  }
+  json unknown = base;
+  unknown["launcher_options"]["wrap"] = "touch " + marker;
+  EXPECT_EQ(post(unknown).status, 400);
+  json localWithOptions = base;
+  localWithOptions["launcher"] = "local";
+  localWithOptions["launcher_options"]["partition"] = "debug";
+  EXPECT_EQ(post(localWithOptions).status, 400) << "the local launcher takes no options";
+  EXPECT_EQ(jobCount(), 0);
+
+  // What passes the character classes is inert: a placeholder's spelling in a value is not
+  // expanded again (the template is filled in one pass), and the script keeps one command line.
+  // (No Slurm runs here, so sbatch fails after the script is written.)
+  json inert = base;
+  inert["name"] = "XXXcommandXXX";
+  inert["launcher_options"] = {{"partition", "XXXcommandXXX"}, {"account", "XXXmpirunXXX"}};
+  const Reply accepted = post(inert);
+  ASSERT_EQ(accepted.status, 201) << accepted.body;
+  const std::string script = slurp("data/jobs/" + std::to_string(accepted.js()["id"].get<long long>()) + "/job.sbatch");
+  EXPECT_NE(script.find("#SBATCH --job-name=XXXcommandXXX\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("#SBATCH --partition=XXXcommandXXX\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("#SBATCH --account=XXXmpirunXXX\n"), std::string::npos) << script;
+  ASSERT_NE(script.find("'recon'"), std::string::npos) << script;
+  EXPECT_EQ(script.find("'recon'"), script.rfind("'recon'")) << "one command: " << script;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(fs::exists(marker)) << "a command ran";
 }
 
 }  // namespace

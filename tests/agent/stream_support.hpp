@@ -87,6 +87,25 @@ struct Recording {
   }
 };
 
+/// Kills what is left of the jobs of an agent's data directory (mpirun and ranks name it on
+/// their command lines), so that a test that stops early leaves no job running.
+inline void killJobsUnder(const std::string& dataDir) {
+  const std::string needle = dataDir + "/jobs/";
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (slurp((e.path() / "cmdline").string()).find(needle) != std::string::npos) {
+      ::kill(std::stoi(name), SIGKILL);
+    }
+  }
+}
+
+/// Kills the jobs left under a data directory when it goes out of scope.
+struct JobReaper {
+  std::string dataDir;
+  ~JobReaper() { killJobsUnder(dataDir); }
+};
+
 /// The complete lines of a progress.jsonl.
 inline std::vector<json> progressLines(const std::string& path) {
   std::vector<json> out;

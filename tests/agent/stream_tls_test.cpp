@@ -41,6 +41,7 @@ TEST(AgentStreamTls, PinnedOrCaTrustedStreamsAndAWrongPinIsRefused) {
   fs::remove_all("data-tls");
   const int port = freePort();
   auto agent = std::make_unique<Agent>(absolute("data-tls"), port);
+  const JobReaper reaper{absolute("data-tls")};  // declared after the agent: runs before its end
   const std::string token = agent->addToken();
   agent->start();
   ASSERT_TRUE(agent->ready()) << agent->log();
