@@ -10,6 +10,7 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QThread>
+#include <QTimer>
 
 #include <memory>
 
@@ -19,6 +20,8 @@ namespace {
 
 constexpr int kTransferTimeoutMs = 120'000;   // no byte for this long: the agent is gone
 constexpr qint64 kMaxSmallAnswer = 16 << 20;  // JSON answers and logs are far smaller
+constexpr int kUploadAttempts = 5;            // a broken upload is resumed this often
+constexpr int kUploadRetryMs = 1000;          // times the attempt number
 
 QJsonObject parseObject(const QByteArray& body) {
   const QJsonDocument doc = QJsonDocument::fromJson(body);
@@ -230,7 +233,7 @@ void AgentClient::upload(const QString& filePath, const QString& name, AgentCall
             if (done) done(r);
             return;
           }
-          startUpload(filePath, name, sha, done, ctx);
+          startUpload(filePath, name, sha, done, ctx, 1);
         },
         Qt::QueuedConnection);
   });
@@ -240,25 +243,87 @@ void AgentClient::upload(const QString& filePath, const QString& name, AgentCall
 }
 
 void AgentClient::startUpload(const QString& filePath, const QString& name,
-                              const QByteArray& sha256, AgentCallback done, QObject* context) {
+                              const QByteArray& sha256, AgentCallback done, QObject* context,
+                              int attempt) {
+  // What the agent already has of this name decides where to start: nothing to send when the
+  // same file is stored, the rest when a broken upload of it was kept, else everything. Agents
+  // without the status endpoint answer 404: everything.
+  const qint64 size = QFileInfo(filePath).size();
+  QPointer<QObject> ctx = context;
+  const bool hasContext = context != nullptr;
+  send(
+      network_.get(request(endpoint_, QStringLiteral("uploads/%1/status").arg(name))),
+      [this, filePath, name, sha256, done, ctx, hasContext, attempt, size](const AgentResult& st) {
+        if (hasContext && !ctx) return;
+        const QJsonObject& j = st.json;
+        const bool sameFile =
+            j.value(QStringLiteral("sha256")).toString().toLatin1().toLower() == sha256 &&
+            j.value(QStringLiteral("total")).toInteger(-1) == size;
+        if (st.ok && sameFile && j.value(QStringLiteral("complete")).toBool()) {
+          AgentResult r = st;  // 200, not 201: nothing was sent
+          r.sha256 = sha256;
+          emit uploadProgress(name, size, size);
+          if (done) done(r);
+          return;
+        }
+        const qint64 received = j.value(QStringLiteral("received")).toInteger(0);
+        const bool resume = st.ok && sameFile && !j.value(QStringLiteral("receiving")).toBool() &&
+                            received > 0 && received < size;
+        putUpload(filePath, name, sha256, resume ? received : 0, done, ctx, attempt);
+      },
+      context);
+}
+
+void AgentClient::putUpload(const QString& filePath, const QString& name, const QByteArray& sha256,
+                            qint64 offset, AgentCallback done, QObject* context, int attempt) {
   auto file = std::make_unique<QFile>(filePath);
-  if (!file->open(QIODevice::ReadOnly)) {
+  if (!file->open(QIODevice::ReadOnly) || !file->seek(offset)) {
     AgentResult r;
     r.error = tr("cannot read %1 to upload it to agent '%2': %3")
                   .arg(filePath, name_, file->errorString());
     if (done) done(r);
     return;
   }
+  const qint64 size = file->size();
   QNetworkRequest r = request(endpoint_, QStringLiteral("uploads/%1").arg(name));
   r.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/octet-stream"));
-  r.setHeader(QNetworkRequest::ContentLengthHeader, file->size());
+  r.setHeader(QNetworkRequest::ContentLengthHeader, size - offset);
   r.setRawHeader("X-Ptyx-SHA256", sha256);
-  QNetworkReply* reply = network_.put(r, file.get());
-  file.release()->setParent(reply);  // the body is read while the reply lives
+  if (offset > 0) {
+    r.setRawHeader("Content-Range",
+                   QStringLiteral("bytes %1-%2/%3").arg(offset).arg(size - 1).arg(size).toLatin1());
+  }
+  QNetworkReply* reply = network_.put(r, file.get());  // sends from the file's position
+  file.release()->setParent(reply);                    // the body is read while the reply lives
   connect(reply, &QNetworkReply::uploadProgress, this,
-          [this, name](qint64 sent, qint64 total) { emit uploadProgress(name, sent, total); });
-  send(reply, std::move(done), context,
-       [sha256](QNetworkReply*, AgentResult& res) { res.sha256 = sha256; });
+          [this, name, offset, size](qint64 sent, qint64) {
+            if (sent > 0) emit uploadProgress(name, offset + sent, size);
+          });
+  QPointer<QObject> ctx = context;
+  const bool hasContext = context != nullptr;
+  send(
+      reply,
+      [this, filePath, name, sha256, done, ctx, hasContext, attempt,
+       offset](const AgentResult& res) {
+        if (hasContext && !ctx) return;
+        // A broken connection, a busy agent (503) or a stale range (416, 409): ask again what
+        // arrived and go on from there, a few times, waiting longer each time.
+        const bool retry =
+            res.status == 0 || res.status == 503 || res.status == 416 || res.status == 409;
+        if (res.ok || !retry || attempt >= kUploadAttempts) {
+          AgentResult out = res;
+          out.sha256 = sha256;
+          out.resumedAt = offset;
+          if (done) done(out);
+          return;
+        }
+        QTimer::singleShot(kUploadRetryMs * attempt, this,
+                           [this, filePath, name, sha256, done, ctx, hasContext, attempt] {
+                             if (hasContext && !ctx) return;
+                             startUpload(filePath, name, sha256, done, ctx, attempt + 1);
+                           });
+      },
+      context);
 }
 
 void AgentClient::fetchResult(qint64 id, const QString& targetPath, AgentCallback done,

@@ -32,6 +32,7 @@ struct AgentResult {
   QString path;           ///< downloads: where the file now is
   QByteArray sha256;      ///< uploads and downloads: the file's SHA-256 (hex)
   qint64 iteration = -1;  ///< snapshots: X-Ptyx-Iteration
+  qint64 resumedAt = 0;   ///< uploads: the byte the last request started at (> 0: resumed)
 };
 
 using AgentCallback = std::function<void(const AgentResult&)>;
@@ -59,7 +60,11 @@ class AgentClient : public QObject {
   // client is destroyed first. `context` (optional) ends the call when it is destroyed.
   void health(AgentCallback done, QObject* context = nullptr);
   /// PUT /uploads/NAME, streamed from the file; its SHA-256 is computed first (off this
-  /// thread) and sent as X-Ptyx-SHA256. uploadProgress follows the bytes sent.
+  /// thread) and sent as X-Ptyx-SHA256. uploadProgress follows the bytes the agent has. The
+  /// agent's GET /uploads/NAME/status decides where to start: a file it already stores is not
+  /// sent again (status 200 instead of 201), a broken upload of it is continued with
+  /// Content-Range; a connection that breaks, or a busy agent (503), is retried and resumed a
+  /// few times.
   void upload(const QString& filePath, const QString& name, AgentCallback done,
               QObject* context = nullptr);
   /// POST /jobs with a JobSpec v1 object; the result's json is the job.
@@ -101,7 +106,9 @@ class AgentClient : public QObject {
   void download(qint64 id, const QString& what, const QString& targetPath, AgentCallback done,
                 QObject* context);
   void startUpload(const QString& filePath, const QString& name, const QByteArray& sha256,
-                   AgentCallback done, QObject* context);
+                   AgentCallback done, QObject* context, int attempt);
+  void putUpload(const QString& filePath, const QString& name, const QByteArray& sha256,
+                 qint64 offset, AgentCallback done, QObject* context, int attempt);
   [[nodiscard]] QString describe(int status, const QByteArray& body, const QString& fallback) const;
 
   AgentEndpoint endpoint_;

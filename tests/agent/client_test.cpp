@@ -164,6 +164,56 @@ TEST_F(AgentClientTest, UploadSubmitListAndFetchAResultEqualToADirectRun) {
   EXPECT_TRUE(bitIdentical(readResult("fetched.cxi"), readResult("direct.cxi")));
 }
 
+TEST_F(AgentClientTest, ABrokenUploadIsResumedAndAStoredFileIsNotSentAgain) {
+  // Half of the scan, then the connection drops (a raw socket closed mid-body).
+  const std::string bytes = slurp("sim.cxi");
+  const std::string sha = fileSha256("sim.cxi");
+  {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(agent_->port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    const std::string head =
+        "PUT /uploads/big.cxi HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token_ +
+        "\r\nX-Ptyx-SHA256: " + sha + "\r\nContent-Length: " + std::to_string(bytes.size()) +
+        "\r\n\r\n" + bytes.substr(0, bytes.size() / 2);
+    ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+    close(fd);
+  }
+  json status;
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        status = request(agent_->port(), "GET", "/uploads/big.cxi/status", bearer(token_)).js();
+        return status.is_object() && !status.value("receiving", true) &&
+               status.value("received", 0) > 0;
+      },
+      std::chrono::seconds(60)))
+      << status.dump();
+  const qint64 kept = status.value("received", 0LL);
+  ASSERT_LT(kept, static_cast<qint64>(bytes.size()));
+
+  qint64 firstProgress = -1;
+  QObject::connect(client_.get(), &AgentClient::uploadProgress,
+                   [&](const QString&, qint64 sent, qint64) {
+                     if (firstProgress < 0) firstProgress = sent;
+                   });
+  const QString path = QString::fromStdString(absolute("sim.cxi"));
+  const AgentResult resumed =
+      await([&](auto done) { client_->upload(path, QStringLiteral("big.cxi"), done); });
+  ASSERT_TRUE(resumed.ok) << resumed.error.toStdString();
+  EXPECT_EQ(resumed.status, 201);
+  EXPECT_EQ(resumed.resumedAt, kept) << "continued where the broken upload stopped";
+  EXPECT_GT(firstProgress, kept - 1);
+  EXPECT_EQ(fileSha256(agent_->data() + "/uploads/big.cxi"), sha);
+
+  const AgentResult again =
+      await([&](auto done) { client_->upload(path, QStringLiteral("big.cxi"), done); });
+  ASSERT_TRUE(again.ok) << again.error.toStdString();
+  EXPECT_EQ(again.status, 200) << "the agent already stores this file: nothing is sent";
+}
+
 TEST_F(AgentClientTest, ControlPausesRetunesAndCancelEndsTheJob) {
   uploadScan();
   const qint64 id = submit({{"iterations", 1000000}, {"threads", 1}}, 2);
