@@ -320,7 +320,7 @@ void JobMonitor::fetchResult() {
           std::shared_ptr<const Reconstruction> result;
           QString error;
           try {
-            result = std::make_shared<const Reconstruction>(readResult(file.toStdString()));
+            result = std::make_shared<const Reconstruction>(readResultFile(file));
           } catch (const std::exception& ex) {
             error = QString::fromStdString(ex.what());
           }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <mutex>
 
 #include "RemoteJobs.hpp"
 #include "Workbench.hpp"
@@ -16,6 +17,14 @@ namespace ptyx::app {
 
 LiveJob::LiveJob(RemoteJobs& jobs, Workbench& workbench, QObject* parent)
     : QObject(parent), jobs_(jobs), workbench_(workbench) {}
+
+Reconstruction readResultFile(const QString& path) {
+  // One CXI read at a time from the helper threads of the remote views: HDF5's thread-safe
+  // build serialises its own calls, this keeps the engine's reader code to one thread at once.
+  static std::mutex mutex;
+  const std::lock_guard lock(mutex);
+  return readResult(path.toStdString());
+}
 
 IterationMetrics LiveJob::metricsFrom(const QJsonObject& line) {
   IterationMetrics m;
@@ -50,7 +59,8 @@ void LiveJob::follow(const QString& agent, qint64 job) {
   }
   agent_ = agent;
   job_ = job;
-  lines_ = snapshots_ = 0;
+  lines_ = snapshots_ = snapshotsFetched_ = 0;
+  shownIteration_ = -1;
   scratch_ = std::make_unique<QTemporaryDir>();
   const quint64 generation = generation_;
   // The job's own iteration count sets the status bar's total and ETA.
@@ -102,13 +112,15 @@ void LiveJob::fetchSnapshot() {
   if (!c || !scratch_) return;
   fetching_ = true;
   const quint64 generation = generation_;
-  const QString path = scratch_->filePath(QStringLiteral("snapshot-%1.cxi").arg(snapshots_ + 1));
+  // A name per download: a reader still busy with the previous file keeps it.
+  const QString path = scratch_->filePath(QStringLiteral("snapshot-%1.cxi").arg(++fetched_));
   c->fetchSnapshot(
       job_, path,
       [this, generation](const client::AgentResult& r) {
         if (generation != generation_) return;
         fetching_ = false;
         if (r.ok) {
+          ++snapshotsFetched_;
           showFile(r.path, r.iteration, false);
         } else {
           emit message(r.error);
@@ -130,7 +142,7 @@ void LiveJob::showFile(const QString& path, qint64 iteration, bool final) {
   auto* reader = QThread::create([self, path, iteration, generation, final] {
     std::shared_ptr<Snapshot> snapshot;
     try {
-      const Reconstruction result = readResult(path.toStdString());
+      const Reconstruction result = readResultFile(path);
       snapshot = std::make_shared<Snapshot>();
       snapshot->object = result.object;
       snapshot->probe = result.probe;
@@ -144,10 +156,18 @@ void LiveJob::showFile(const QString& path, qint64 iteration, bool final) {
     QMetaObject::invokeMethod(
         qApp,
         [self, snapshot, generation, final] {
-          if (!self || generation != self->generation_ || !snapshot) return;
-          ++self->snapshots_;
-          self->workbench_.showRemoteSnapshot(snapshot);
-          emit self->snapshotShown(snapshot->iteration);
+          if (!self || generation != self->generation_) return;
+          // A slow read of an older snapshot does not replace a newer one; the final state
+          // always ends the view, even when its file could not be read.
+          if (snapshot && (final || snapshot->iteration >= self->shownIteration_)) {
+            ++self->snapshots_;
+            self->shownIteration_ = snapshot->iteration;
+            self->workbench_.showRemoteSnapshot(snapshot);
+            emit self->snapshotShown(snapshot->iteration);
+          } else if (!snapshot) {
+            emit self->message(
+                tr("Cannot read the job's %1").arg(final ? tr("result") : tr("snapshot")));
+          }
           if (final) self->stopFollowing();
         },
         Qt::QueuedConnection);

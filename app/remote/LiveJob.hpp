@@ -32,6 +32,8 @@ class LiveJob : public QObject {
   [[nodiscard]] qint64 job() const { return job_; }
   [[nodiscard]] int linesSeen() const { return lines_; }
   [[nodiscard]] int snapshotsShown() const { return snapshots_; }
+  /// Snapshots downloaded in answer to the job's snapshot lines.
+  [[nodiscard]] int snapshotsFetched() const { return snapshotsFetched_; }
 
   /// An iteration progress line as the engine's metrics (NaN object error where absent).
   [[nodiscard]] static IterationMetrics metricsFrom(const QJsonObject& line);
@@ -61,6 +63,12 @@ class LiveJob : public QObject {
   bool snapshotPending_ = false;
   int lines_ = 0;
   int snapshots_ = 0;
+  int snapshotsFetched_ = 0;
+  int fetched_ = 0;          // names the downloads
+  int shownIteration_ = -1;  // of the snapshot on show
 };
+
+/// readResult for the remote views' helper threads, one at a time.
+Reconstruction readResultFile(const QString& path);
 
 }  // namespace ptyx::app

@@ -180,7 +180,10 @@ void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
   QCOMPARE(errors->pointCount(), 4000);
   QVERIFY2(window_->statusText().contains(QStringLiteral("ETA —")),
            qPrintable(window_->statusText()));
-  QVERIFY2(live.snapshotsShown() >= 2, "snapshots during the run, then the final result");
+  // Snapshots were fetched as the job announced them (showing one may be skipped when a newer
+  // state is already on show), and the final result was shown.
+  QVERIFY(live.snapshotsFetched() >= 1);
+  QVERIFY(live.snapshotsShown() >= 1);
 }
 
 void RemoteSubmitTest::fetchesTheResultIntoTheWorkbench() {
