@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -26,6 +27,8 @@
 namespace ptyx::app {
 
 namespace {
+
+constexpr qint64 kListingPatienceMs = 30'000;
 
 QString key(const QString& agent, qint64 id) {
   return agent + QLatin1Char('/') + QString::number(id);
@@ -157,13 +160,16 @@ void JobMonitor::refresh() {
     // The loopback agent is started on demand, not by looking at the list.
     if (profile.local && !jobs_.localAgent().isRunning()) continue;
     const QString agent = profile.name;
-    if (inFlight_.value(agent)) continue;
+    // One listing per agent at a time; one that never answered (its client was replaced when the
+    // profile changed) no longer counts after a while.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (now - inFlight_.value(agent, 0) < kListingPatienceMs) continue;
     auto* c = jobs_.client(agent);
     if (!c) continue;
-    inFlight_[agent] = true;
+    inFlight_[agent] = now;
     c->listJobs(
         [this, agent, c](const client::AgentResult& r) {
-          inFlight_[agent] = false;
+          inFlight_[agent] = 0;
           if (!r.ok) {
             if (lastError_.value(agent) != r.error) emit message(r.error);
             lastError_[agent] = r.error;

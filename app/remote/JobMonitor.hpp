@@ -73,8 +73,8 @@ class JobMonitor : public QWidget {
   QComboBox* filter_ = nullptr;
   QTableWidget* table_ = nullptr;
   QTimer timer_;
-  QHash<QString, Entry> entries_;  // "agent/id"
-  QHash<QString, bool> inFlight_;  // per agent: a listing is under way
+  QHash<QString, Entry> entries_;    // "agent/id"
+  QHash<QString, qint64> inFlight_;  // per agent: when the listing under way started (ms)
   QHash<QString, QString> lastError_;
 };
 

@@ -46,7 +46,9 @@ client::AgentClient* RemoteJobs::client(const QString& agent) {
         e.caFile == want.caFile) {
       return existing;
     }
-    existing->deleteLater();  // calls in flight still deliver; new ones go to the new endpoint
+    // Kept (a child of this object) so that its calls in flight still deliver their answers;
+    // new calls go to the new endpoint. Profiles change rarely.
+    clients_.remove(agent);
   }
   auto* c = new client::AgentClient(profile->endpoint(), agent, this);
   connect(c, &client::AgentClient::uploadProgress, this,

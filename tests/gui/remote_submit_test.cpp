@@ -275,8 +275,10 @@ void RemoteSubmitTest::pausesRetunesAndStopsAJobFromTheMonitor() {
 
 void RemoteSubmitTest::profilesDialogTestsAnAgent() {
   auto* remote = window_->remote();
-  const ptyx::app::AgentProfile* local = remote->jobs().profiles().find(QStringLiteral("Local"));
-  QVERIFY(local && local->local && !local->token.isEmpty());
+  // A copy: saving the dialog replaces the profiles (and what a pointer into them would see).
+  const ptyx::app::AgentProfile* found = remote->jobs().profiles().find(QStringLiteral("Local"));
+  QVERIFY(found && found->local && !found->token.isEmpty());
+  const ptyx::app::AgentProfile local = *found;
   auto* dialog = remote->openProfilesDialog();
   auto* list = dialog->findChild<QListWidget*>(QStringLiteral("profileList"));
   QVERIFY(list && list->count() >= 1);
@@ -287,11 +289,11 @@ void RemoteSubmitTest::profilesDialogTestsAnAgent() {
   auto* token = dialog->findChild<QLineEdit*>(QStringLiteral("profileToken"));
   QCOMPARE(token->echoMode(), QLineEdit::Password);
   name->setText(QStringLiteral("loopback"));
-  url->setText(local->url.toString());
+  url->setText(local.url.toString());
   token->setText(QStringLiteral("ptyx_not-a-token"));
   dialog->test();
   QTRY_VERIFY_WITH_TIMEOUT(dialog->testResult().contains(QStringLiteral("401")), 30000);
-  token->setText(QString::fromUtf8(local->token));
+  token->setText(QString::fromUtf8(local.token));
   dialog->test();
   QTRY_VERIFY_WITH_TIMEOUT(dialog->testResult().startsWith(QStringLiteral("OK: ptyx-agent")),
                            30000);
@@ -301,7 +303,7 @@ void RemoteSubmitTest::profilesDialogTestsAnAgent() {
   ptyx::app::AgentProfiles reread;
   QVERIFY(reread.load());
   QVERIFY(reread.find(QStringLiteral("loopback")));
-  QCOMPARE(reread.find(QStringLiteral("loopback"))->token, local->token);
+  QCOMPARE(reread.find(QStringLiteral("loopback"))->token, local.token);
 }
 
 void RemoteSubmitTest::cleanupTestCase() {
