@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "io/Formats.hpp"
 #include "params/ParameterSchema.hpp"
 
 namespace ptyx::app {
@@ -55,6 +56,16 @@ void CommandBus::executed(const QString& name, const QJsonObject& arguments) {
 void CommandBus::openScan(const QString& path) {
   workbench_.openScan(path);
   executed(QStringLiteral("open_scan"), {{QStringLiteral("path"), path}});
+}
+
+bool CommandBus::followScan(const QString& path) {
+  QString why;
+  if (!workbench_.followScan(path, &why)) {
+    emit commandRejected(QStringLiteral("follow_scan"), why);
+    return false;
+  }
+  executed(QStringLiteral("follow_scan"), {{QStringLiteral("path"), path}});
+  return true;
 }
 
 bool CommandBus::setParameter(const QString& name, const QString& value) {
@@ -169,6 +180,22 @@ bool CommandBus::controlJob(const QJsonObject& arguments) {
   return true;
 }
 
+bool CommandBus::saveResult(const QString& path, QString* why) {
+  const auto result = workbench_.result();
+  if (!result) {
+    if (why) *why = tr("There is no result yet: run, pause or stop a reconstruction first.");
+    return false;
+  }
+  try {
+    writeResult(*result, path.toStdString());
+  } catch (const std::exception& e) {
+    if (why) *why = QString::fromStdString(e.what());
+    return false;
+  }
+  executed(QStringLiteral("save_result"), {{QStringLiteral("path"), path}});
+  return true;
+}
+
 bool CommandBus::execute(const QString& name, const QJsonObject& a) {
   if (name == QLatin1String("submit_job")) return submitJob(a);
   if (name == QLatin1String("job_control")) return controlJob(a);
@@ -176,12 +203,19 @@ bool CommandBus::execute(const QString& name, const QJsonObject& a) {
     openScan(a.value(QStringLiteral("path")).toString());
     return true;
   }
+  if (name == QLatin1String("follow_scan")) return followScan(a.value(QStringLiteral("path")).toString());
   if (name == QLatin1String("set_parameter")) {
     return setParameter(a.value(QStringLiteral("name")).toString(),
                         a.value(QStringLiteral("value")).toString());
   }
   if (name == QLatin1String("apply_preset")) {
     return applyPreset(a.value(QStringLiteral("algorithm")).toString());
+  }
+  if (name == QLatin1String("save_result")) {
+    QString why;
+    if (saveResult(a.value(QStringLiteral("path")).toString(), &why)) return true;
+    emit commandRejected(name, why);
+    return false;
   }
   if (name == QLatin1String("run")) return run();
   if (name == QLatin1String("step")) return step();

@@ -24,6 +24,8 @@ class CommandBus : public QObject {
   [[nodiscard]] Workbench& workbench() { return workbench_; }
 
   void openScan(const QString& path);
+  /// Reconstructs a growing scan while its frames arrive (Workbench::followScan).
+  bool followScan(const QString& path);
   /// Validated through the schema; false (and commandRejected) when the value is refused.
   bool setParameter(const QString& name, const QString& value);
   /// Sets β, γ and the algorithm to the preset of "dm", "raar", "hio" or "er".
@@ -35,6 +37,9 @@ class CommandBus : public QObject {
   void stop();
   void undo();
   void redo();
+  /// Writes the current result to `path` (CXI); false and `why` when there is none or writing
+  /// fails. Recorded as {"save_result", {"path"}} with the hashes of what was written.
+  bool saveResult(const QString& path, QString* why = nullptr);
 
   /// Remote jobs (issue 6). The agent side lives in app/remote, which installs the handlers;
   /// the bus records the commands like every other. A handler returns false and `why` when it
@@ -48,8 +53,8 @@ class CommandBus : public QObject {
 
   /// Executes a recorded command: {"open_scan", {"path"}}, {"set_parameter", {"name",
   /// "value"}}, {"apply_preset", {"algorithm"}}, {"run"}, {"pause"}, {"resume"}, {"step"},
-  /// {"stop"}, {"undo"}, {"redo"}, {"submit_job", {...}}, {"job_control", {...}}. False for an
-  /// unknown command or a refused one.
+  /// {"stop"}, {"undo"}, {"redo"}, {"save_result", {"path"}}, {"submit_job", {...}},
+  /// {"job_control", {...}}. False for an unknown command or a refused one.
   bool execute(const QString& name, const QJsonObject& arguments);
 
  signals:

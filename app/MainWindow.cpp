@@ -1,5 +1,7 @@
 #include "MainWindow.hpp"
 
+#include "FollowRun.hpp"
+
 #include <QAction>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -11,8 +13,10 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QInputDialog>
 #include <QKeySequence>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -32,6 +36,8 @@
 #include <numeric>
 
 #include "ParameterForm.hpp"
+#include "SessionRecorder.hpp"
+#include "SessionTimeline.hpp"
 #include "io/Formats.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
@@ -111,9 +117,12 @@ MainWindow::MainWindow(QWidget* parent)
   connect(objectAmplitude_, &widgets::ComplexImageView::pixelHovered, this, pixelReadout);
   connect(objectPhase_, &widgets::ComplexImageView::pixelHovered, this, pixelReadout);
 
+  // Before anything can issue a command: the session starts with the first one.
+  recorder_ = new SessionRecorder(bus_, workbench_, this);
   buildActions();
   buildMenus();
   buildDocks();
+  buildSessionMenu();
   remote_ = new RemoteUi(*this);
 
   iterationLabel_ = new QLabel(this);
@@ -190,6 +199,61 @@ MainWindow::MainWindow(QWidget* parent)
 
 MainWindow::~MainWindow() = default;
 
+void MainWindow::buildSessionMenu() {
+  auto* menu = menuBar()->addMenu(tr("Sess&ion"));
+  menu->setObjectName(QStringLiteral("sessionMenu"));
+  auto* open = menu->addAction(tr("&Open session for replay…"), this, [this] {
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open session"), SessionRecorder::defaultDirectory(),
+                                     tr("Ptyx sessions (*.ptyx-session);;All files (*)"));
+    if (!path.isEmpty()) openSession(path);
+  });
+  open->setObjectName(QStringLiteral("actionOpenSession"));
+  auto* saveAs = menu->addAction(tr("&Save session as…"), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save session as"), QDir::homePath(),
+                                                      tr("Ptyx sessions (*.ptyx-session)"));
+    QString why;
+    if (!path.isEmpty() && !recorder_->saveCopy(path, &why))
+      showError(tr("Cannot save the session"), why);
+  });
+  saveAs->setObjectName(QStringLiteral("actionSaveSessionAs"));
+  auto* name = menu->addAction(tr("&Name session…"), this, [this] {
+    bool ok = false;
+    const QString text = QInputDialog::getText(this, tr("Name session"), tr("Name"),
+                                               QLineEdit::Normal, recorder_->name(), &ok);
+    if (ok) recorder_->setName(text);
+  });
+  name->setObjectName(QStringLiteral("actionNameSession"));
+  menu->addSeparator();
+  auto* record = menu->addAction(tr("&Record session"));
+  record->setObjectName(QStringLiteral("actionRecordSession"));
+  record->setCheckable(true);
+  record->setChecked(recorder_->isRecording());
+  record->setToolTip(tr("Record every action into %1").arg(SessionRecorder::defaultDirectory()));
+  connect(record, &QAction::toggled, recorder_, &SessionRecorder::setRecording);
+  connect(recorder_, &SessionRecorder::recordingChanged, record, &QAction::setChecked);
+  connect(recorder_, &SessionRecorder::failed, this,
+          [this](const QString& message) { showError(tr("Session recording stopped"), message); });
+
+  timeline_ = new SessionTimeline(bus_, this);
+  auto* dock = new QDockWidget(tr("Session replay"), this);
+  dock->setObjectName(QStringLiteral("sessionTimelineDock"));
+  dock->setWidget(timeline_);
+  addDockWidget(Qt::RightDockWidgetArea, dock);
+  dock->hide();
+  menu->addAction(dock->toggleViewAction());
+}
+
+bool MainWindow::openSession(const QString& path) {
+  QString why;
+  if (!timeline_->load(path, &why)) {
+    showError(tr("Cannot open the session"), why);
+    return false;
+  }
+  if (auto* dock = findChild<QDockWidget*>(QStringLiteral("sessionTimelineDock"))) dock->show();
+  return true;
+}
+
 void MainWindow::buildActions() {
   auto make = [this](const char* name, const QString& text, QStyle::StandardPixmap icon) {
     auto* a = new QAction(style()->standardIcon(icon), text, this);
@@ -247,7 +311,7 @@ void MainWindow::buildMenus() {
   file->addAction(openAction_);
   recentMenu_ = file->addMenu(tr("Open &recent"));
   recentMenu_->setObjectName(QStringLiteral("recentMenu"));
-  file->addSeparator();
+  installFollowUi(*this, *file, file->addSeparator(), bus_, [this] { showSummary(); showScanData(); });
   file->addAction(saveAction_);
   file->addAction(exportAction_);
   file->addSeparator();
@@ -562,15 +626,10 @@ void MainWindow::openDialog() {
 }
 
 bool MainWindow::saveResult(const QString& path) {
-  const auto result = workbench_.result();
-  if (!result) {
-    showError(tr("Cannot save"), tr("There is no result yet: run, pause or stop a reconstruction first."));
-    return false;
-  }
-  try {
-    writeResult(*result, path.toStdString());
-  } catch (const std::exception& e) {
-    showError(tr("Cannot save %1").arg(path), QString::fromStdString(e.what()));
+  // Through the command path, so that the session records the save and the result's hashes.
+  QString why;
+  if (!bus_.saveResult(path, &why)) {
+    showError(workbench_.result() ? tr("Cannot save %1").arg(path) : tr("Cannot save"), why);
     return false;
   }
   statusBar()->showMessage(tr("Saved %1").arg(path), 5000);

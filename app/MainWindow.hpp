@@ -31,6 +31,8 @@ namespace ptyx::app {
 
 class ParameterForm;
 class RemoteUi;
+class SessionRecorder;
+class SessionTimeline;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -64,6 +66,12 @@ class MainWindow : public QMainWindow {
   /// File ▸ Export PNGs without the dialog.
   bool exportPngs(const QString& directory);
   [[nodiscard]] QStringList recentFiles() const;
+  /// Records this launch's session (on by default; Session menu).
+  [[nodiscard]] SessionRecorder* sessionRecorder() const { return recorder_; }
+  /// Session ▸ Open session: shows the timeline dock with `path` loaded, ready to replay;
+  /// false and a message when the file cannot be read.
+  bool openSession(const QString& path);
+  [[nodiscard]] SessionTimeline* sessionTimeline() const { return timeline_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -90,6 +98,7 @@ class MainWindow : public QMainWindow {
   void saveDialog();
   void exportDialog();
   void showError(const QString& title, const QString& message);
+  void buildSessionMenu();
 
   Workbench workbench_;
   CommandBus bus_;
@@ -124,6 +133,9 @@ class MainWindow : public QMainWindow {
   std::deque<double> recentSeconds_;  // wall time of the last iterations, for rate and ETA
   bool quietErrors_ = false;          // no modal boxes (tests set PTYX_GUI_NO_DIALOGS)
   RemoteUi* remote_ = nullptr;
+
+  SessionRecorder* recorder_ = nullptr;  // owned by this window (QObject parent)
+  SessionTimeline* timeline_ = nullptr;
 };
 
 }  // namespace ptyx::app

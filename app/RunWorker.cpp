@@ -7,6 +7,7 @@
 
 #include <exception>
 
+#include "FollowRun.hpp"
 #include "backend/Backend.hpp"
 
 namespace ptyx::app {
@@ -55,10 +56,16 @@ void yieldToInteractiveThreads() {
 
 }  // namespace
 
+void RunWorker::setFollow(FollowRun* follow) {
+  follow->setParent(this);
+  follow_ = follow;
+}
+
 void RunWorker::build() {
   yieldToInteractiveThreads();
   backend_ = makeBackend("cpu", {params_.threads});
-  reconstructor_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);
+  reconstructor_ = follow_ ? follow_->start(params_, *backend_, communicator_, stop_)
+                           : std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);
   observer_ = std::make_unique<ObserverAdapter>(*this);
   reconstructor_->addObserver(observer_.get());
 }
@@ -70,8 +77,8 @@ std::shared_ptr<const Reconstruction> RunWorker::currentResult() const {
   result->provenance.date =
       QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
   result->provenance.commandLine = "ptyx-gui";
-  result->provenance.inputPath = scan_->sourcePath;
-  result->provenance.inputHash = scan_->sourceHash;
+  result->provenance.inputPath = scan_ ? scan_->sourcePath : follow_->path().toStdString();
+  result->provenance.inputHash = scan_ ? scan_->sourceHash : std::string();
   return result;
 }
 
@@ -86,6 +93,7 @@ void RunWorker::runIterations(int count) {
         break;
       }
       if (count < 0 && paused_.load()) break;
+      if (count < 0 && holdAt_.load() >= 0 && reconstructor_->iteration() >= holdAt_.load()) break;
       if (count >= 0 && done >= count) break;
       {
         const std::lock_guard lock(requestMutex_);
@@ -93,15 +101,22 @@ void RunWorker::runIterations(int count) {
           params_ = *pending_;
           reconstructor_->requestParameters(*pending_);  // applied before the next iteration
           pending_.reset();
+          emit parametersApplied(reconstructor_->iteration(), params_);
         }
       }
-      if (count < 0 && reconstructor_->iteration() >= params_.iterations) {
+      if (follow_) follow_->beforeIteration(*reconstructor_, params_.iterations);
+      const int target = follow_ ? reconstructor_->parameters().iterations : params_.iterations;
+      if (count < 0 && reconstructor_->iteration() >= target) {
         end = RunEnd::Finished;
         break;
       }
       done += reconstructor_->step(1);
     }
   } catch (const std::exception& e) {
+    if (!reconstructor_ && stop_.load()) {  // stopped while waiting for a growing scan's frames
+      emit runEnded(RunEnd::Stopped, nullptr, {});
+      return;
+    }
     emit runEnded(RunEnd::Failed, reconstructor_ ? currentResult() : nullptr,
                   QString::fromStdString(e.what()));
     return;

@@ -19,6 +19,8 @@
 
 namespace ptyx::app {
 
+class FollowRun;
+
 /// Why a run loop returned control.
 enum class RunEnd { Paused, Finished, Stopped, Failed };
 
@@ -34,6 +36,12 @@ class RunWorker : public QObject {
   void requestPause(bool paused);
   void requestStop();
   void requestParameters(const ReconParams& params);
+  /// Return control (as a pause does) once `iteration` iterations are complete; -1 clears.
+  /// Session replay holds the run where the recorded action took effect.
+  void requestHoldAt(int iteration) { holdAt_.store(iteration); }
+  /// Follow a growing scan instead of running on `scan` (FollowRun.hpp); takes `follow` as a
+  /// child, before the worker moves to its thread.
+  void setFollow(FollowRun* follow);
   /// The GUI has drawn the last snapshot; the next one may be sent.
   void snapshotConsumed() { snapshotInFlight_.store(false); }
 
@@ -49,6 +57,9 @@ class RunWorker : public QObject {
   void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
   void runEnded(ptyx::app::RunEnd end, std::shared_ptr<const ptyx::Reconstruction> result,
                 const QString& message);
+  /// Requested parameters were handed to the reconstruction with `iteration` iterations
+  /// complete: they hold from the next one (the session recorder anchors replay on it).
+  void parametersApplied(int iteration, const ptyx::ReconParams& params);
 
  private:
   class ObserverAdapter;
@@ -61,12 +72,14 @@ class RunWorker : public QObject {
   SerialCommunicator communicator_;
   std::unique_ptr<Reconstructor> reconstructor_;
   std::unique_ptr<ObserverAdapter> observer_;
+  FollowRun* follow_ = nullptr;  // a child, when following a growing scan
 
   std::mutex requestMutex_;
   std::optional<ReconParams> pending_;
   std::atomic<bool> paused_{false};
   std::atomic<bool> stop_{false};
   std::atomic<bool> snapshotInFlight_{false};
+  std::atomic<int> holdAt_{-1};
 };
 
 }  // namespace ptyx::app

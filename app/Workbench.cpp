@@ -2,8 +2,11 @@
 
 #include <exception>
 
+#include "FollowRun.hpp"
 #include "init/Initialisation.hpp"
+#include "core/Error.hpp"
 #include "io/Formats.hpp"
+#include "io/SwmrScan.hpp"
 #include "recon/Layout.hpp"
 
 namespace ptyx::app {
@@ -51,17 +54,26 @@ void Workbench::openScan(const QString& path) {
     std::shared_ptr<const Scan> scan;
     std::vector<Finding> findings;
     QString error;
+    bool growing = false;  // a scan still being written: followed instead (docs/STREAMING.md)
     try {
       scan = std::make_shared<const Scan>(readScan(path.toStdString()));
       findings = checkScan(*scan);
+    } catch (const InputError& e) {
+      error = QString::fromStdString(e.what());
+      growing = e.field() == swmr::kGroup;
     } catch (const std::exception& e) {
       error = QString::fromStdString(e.what());
     }
-    QMetaObject::invokeMethod(this, [this, scan, path, error, findings]() mutable {
+    QMetaObject::invokeMethod(this, [this, scan, path, error, findings, growing]() mutable {
       if (loader_) {
         loader_->wait();
         loader_->deleteLater();
         loader_ = nullptr;
+      }
+      if (!scan && growing) {
+        setState(scan_ ? State::Ready : State::Empty);
+        followScan(path);
+        return;
       }
       if (!scan) {
         setState(scan_ ? State::Ready : State::Empty);
@@ -79,6 +91,7 @@ void Workbench::finishOpen(std::shared_ptr<const Scan> scan, const QString& path
   scan_ = std::move(scan);
   scanPath_ = path;
   scanFindings_ = std::move(scanFindings);
+  following_ = false;
   result_.reset();
   iteration_ = 0;
   updatePreview();
@@ -141,9 +154,16 @@ bool Workbench::startWorker(QString* why) {
   remoteIterations_ = 0;
   remoteLive_ = false;
   result_.reset();
+  held_ = false;
+  holdAt_ = -1;
+  launch(new RunWorker(scan_, params_));
+  emit runStarted();
+  return true;
+}
+
+void Workbench::launch(RunWorker* worker) {
   thread_ = new QThread(this);
   thread_->setObjectName(QStringLiteral("ptyx-reconstruction"));
-  auto* worker = new RunWorker(scan_, params_);
   worker->moveToThread(thread_);
   worker_ = worker;
   connect(thread_, &QThread::finished, worker, &QObject::deleteLater);
@@ -153,7 +173,42 @@ bool Workbench::startWorker(QString* why) {
   }, Qt::QueuedConnection);
   connect(worker, &RunWorker::snapshotReady, this, &Workbench::onSnapshot, Qt::QueuedConnection);
   connect(worker, &RunWorker::runEnded, this, &Workbench::onRunEnded, Qt::QueuedConnection);
+  connect(worker, &RunWorker::parametersApplied, this, &Workbench::parametersApplied,
+          Qt::QueuedConnection);
   thread_->start();
+}
+
+bool Workbench::followScan(const QString& path, QString* why) {
+  if (loader_ || state_ == State::Loading) {
+    if (why) *why = tr("A scan is being opened.");
+    return false;
+  }
+  stopWorker();
+  scan_.reset();
+  scanPath_ = path;
+  scanFindings_.clear();
+  findings_.clear();
+  result_.reset();
+  iteration_ = 0;
+  following_ = true;
+  held_ = false;
+  holdAt_ = -1;
+  auto* worker = new RunWorker(nullptr, params_);
+  auto* follow = new FollowRun(path);
+  worker->setFollow(follow);  // a child: it moves to the worker thread and dies with the worker
+  connect(follow, &FollowRun::started, this, [this](std::shared_ptr<const Scan> scan) {
+    scan_ = std::move(scan);
+    emit scanLoaded(scanPath_);
+  }, Qt::QueuedConnection);
+  connect(follow, &FollowRun::framesReceived, this, &Workbench::framesReceived, Qt::QueuedConnection);
+  connect(follow, &FollowRun::completed, this, [this](std::shared_ptr<const Scan> scan) {
+    scan_ = std::move(scan);
+    emit scanGrew();
+  }, Qt::QueuedConnection);
+  launch(worker);
+  emit followStarted(path);
+  setState(State::Running);
+  QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
   return true;
 }
 
@@ -187,6 +242,11 @@ void Workbench::pause() {
   if (state_ != State::Running || !worker_) return;
   worker_->requestPause(true);
   setState(State::Paused);
+  if (held_) {
+    // The worker is idle at a hold: let it see the pause and return as a pausing run does.
+    held_ = false;
+    QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
+  }
 }
 
 void Workbench::resume() {
@@ -215,6 +275,21 @@ void Workbench::stop() {
   setState(State::Finished);
 }
 
+void Workbench::holdAt(int iteration) {
+  holdAt_ = iteration;
+  if (worker_) worker_->requestHoldAt(iteration);
+}
+
+void Workbench::releaseHold(int nextHold) {
+  if (!worker_) return;
+  held_ = false;
+  holdAt_ = nextHold;
+  worker_->requestHoldAt(nextHold);
+  if (state_ == State::Running) {
+    QMetaObject::invokeMethod(worker_, "runIterations", Qt::QueuedConnection, Q_ARG(int, -1));
+  }
+}
+
 void Workbench::onSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   emit snapshotReady(snapshot);
   if (worker_) worker_->snapshotConsumed();
@@ -227,7 +302,11 @@ void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> res
     emit resultChanged();
   }
   switch (end) {
-    case RunEnd::Paused: break;  // the state already says so (or a resume is queued)
+    case RunEnd::Paused:  // the state already says so (or a resume is queued)
+      // While Running, this is a hold (session replay) or a pause that a resume has overtaken.
+      held_ = state_ == State::Running && holdAt_ >= 0 && result_ &&
+              static_cast<int>(result_->history.size()) >= holdAt_;
+      break;
     case RunEnd::Finished:
     case RunEnd::Stopped: setState(State::Finished); break;
     case RunEnd::Failed:
@@ -235,6 +314,7 @@ void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> res
       emit runFailed(message);
       break;
   }
+  emit runReturned(end, result_ ? static_cast<int>(result_->history.size()) : iteration_);
 }
 
 void Workbench::beginRemoteView(int iterations) {

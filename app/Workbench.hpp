@@ -40,7 +40,8 @@ class Workbench : public QObject {
   [[nodiscard]] int iteration() const { return iteration_; }
 
   // Actions. Call them through the CommandBus so that undo and the recorder see them.
-  /// Reads the scan on a helper thread; scanLoaded or loadFailed follows.
+  /// Reads the scan on a helper thread; scanLoaded or loadFailed follows. A growing scan that is
+  /// still being written is followed instead (followScan).
   void openScan(const QString& path);
   /// Takes effect at once when idle, at the next iteration while a run is live.
   void setParameters(const ReconParams& params);
@@ -50,6 +51,17 @@ class Workbench : public QObject {
   void resume();
   bool step(QString* why = nullptr);
   void stop();
+  /// Session replay: the live run returns control (runReturned Paused, the state stays Running)
+  /// once `iteration` iterations are complete, so that a recorded action lands exactly there.
+  void holdAt(int iteration);
+  /// Lets a held run go on, to be held again at `nextHold` iterations (-1: not again).
+  void releaseHold(int nextHold = -1);
+  /// Reconstructs a scan file that is still growing (docs/STREAMING.md): waits for the start
+  /// rule on the worker thread, then runs while frames arrive; params.iterations count after
+  /// the last frame. False (and `why`) when a scan is being opened.
+  bool followScan(const QString& path, QString* why = nullptr);
+  /// The current scan is followed while it grows (followScan), not opened.
+  [[nodiscard]] bool following() const { return following_; }
 
   // A job that runs elsewhere (an agent's, issue 6) shown in the live views as if it ran here:
   // its metrics and snapshots leave through iterated and snapshotReady, so every view that
@@ -82,6 +94,18 @@ class Workbench : public QObject {
   void runFailed(const QString& message);
   void remoteViewStarted();
   void remoteViewEnded();
+  /// A run was started (run, or step when none is live): a new Reconstructor from the parameters.
+  void runStarted();
+  /// The run returned control (paused, finished, stopped, failed) with `iteration` iterations
+  /// complete; emitted after the result and the state are updated.
+  void runReturned(ptyx::app::RunEnd end, int iteration);
+  /// Parameter changes reached the live run with `iteration` iterations complete.
+  void parametersApplied(int iteration, const ptyx::ReconParams& params);
+  /// Following a growing scan: waiting for its frames; then how many have arrived; then the
+  /// scan (scan()) has grown complete.
+  void followStarted(const QString& path);
+  void framesReceived(int received, int planned);
+  void scanGrew();
 
  private:
   void setState(State state);
@@ -89,6 +113,7 @@ class Workbench : public QObject {
                   std::vector<Finding> scanFindings);
   void updatePreview();
   bool startWorker(QString* why);
+  void launch(RunWorker* worker);
   void stopWorker();
   void onSnapshot(std::shared_ptr<const Snapshot> snapshot);
   void onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> result, const QString& message);
@@ -104,11 +129,14 @@ class Workbench : public QObject {
   ReconParams previewParams_;  // the parameters the preview and findings were computed for
   std::shared_ptr<const Reconstruction> result_;
   int iteration_ = 0;
+  bool following_ = false;
   QThread* loader_ = nullptr;  // reading a scan; joined before destruction
   QThread* thread_ = nullptr;  // the run's worker thread
   QPointer<RunWorker> worker_;
   bool remoteLive_ = false;
   int remoteIterations_ = 0;  // > 0 while a followed job's figures are shown
+  int holdAt_ = -1;    // session replay's hold (holdAt), -1 when none
+  bool held_ = false;  // the run returned control at that hold and waits, still Running
 };
 
 }  // namespace ptyx::app

@@ -143,6 +143,7 @@ QString Agent::jobDir(std::int64_t id) const {
 }
 QString Agent::uploadDir() const { return options_.dataDir + "/uploads"; }
 QString Agent::partialDir() const { return options_.dataDir + "/uploads.partial"; }
+QString Agent::partialMeta(const QString& name) const { return partialDir() + "/." + name + ".json"; }
 
 Launcher* Agent::launcherOf(const JobRecord& job) const {
   const json spec = parseOrNull(job.spec);
@@ -266,7 +267,8 @@ HttpResponse Agent::health() {
                             {"launchers", launchers}, {"gpus", gpus}});
 }
 
-// Uploads arrive in DIR/uploads.partial/NAME (with NAME.json: total size and SHA-256) and keep
+// Uploads arrive in DIR/uploads.partial/NAME (with .NAME.json: total size and SHA-256; hidden, so
+// never the name of an upload) and keep
 // what a broken connection delivered; the last byte checks the SHA-256 over the whole file and
 // renames it to DIR/uploads/NAME.
 std::optional<HttpResponse> Agent::beginUpload(const HttpRequest& request, BodyPlan& plan) {
@@ -301,7 +303,7 @@ std::optional<HttpResponse> Agent::beginUpload(const HttpRequest& request, BodyP
     return busy;
   }
   const QString data = partialDir() + "/" + name;
-  const QString meta = data + ".json";
+  const QString meta = partialMeta(name);
   if (start == 0) {
     QSaveFile m(meta);
     if (!m.open(QIODevice::WriteOnly)) return jsonError(500, "cannot store the upload");
@@ -337,7 +339,7 @@ void Agent::releaseUpload(const QString& name) { uploading_.erase(name); }
 HttpResponse Agent::upload(const HttpRequest& request) {
   const QString name = request.segments[1];
   const QString data = partialDir() + "/" + name;
-  const QString meta = data + ".json";
+  const QString meta = partialMeta(name);
   struct Release {
     Agent* agent;
     QString name;
@@ -374,7 +376,7 @@ HttpResponse Agent::uploadStatus(const QString& name) {
     return jsonError(400, "an upload name must match [A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   }
   const QString data = partialDir() + "/" + name;
-  const json known = parseOrNull(slurp(data + ".json"));
+  const json known = parseOrNull(slurp(partialMeta(name)));
   if (known.is_object()) {
     return jsonResponse(200, {{"name", name.toStdString()},
                               {"received", QFileInfo(data).size()},
@@ -396,12 +398,13 @@ void Agent::expirePartialUploads() {
   const QDir dir(partialDir());
   const QDateTime limit = QDateTime::currentDateTimeUtc().addSecs(-options_.partialUploadSeconds);
   for (const QFileInfo& f : dir.entryInfoList(QDir::Files | QDir::Hidden)) {
-    const QString name = f.fileName().endsWith(".json") ? f.fileName().chopped(5) : f.fileName();
+    const bool meta = f.fileName().startsWith('.');
+    const QString name = meta ? f.fileName().mid(1).chopped(5) : f.fileName();
     if (uploading_.count(name) != 0) continue;
-    // The data file's time says when bytes last arrived; a record without data is stale too.
+    // The data file's time says when bytes last arrived; data without its record is stale.
     const QFileInfo data(dir.filePath(name));
     const QDateTime touched = data.exists() ? data.lastModified() : f.lastModified();
-    if (touched < limit || !QFileInfo::exists(dir.filePath(name + ".json"))) QFile::remove(f.filePath());
+    if (touched < limit || !QFileInfo::exists(partialMeta(name))) QFile::remove(f.filePath());
   }
 }
 

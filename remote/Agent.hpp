@@ -76,6 +76,7 @@ class Agent : public QObject, public HttpHandler {
   [[nodiscard]] QString jobDir(std::int64_t id) const;
   [[nodiscard]] QString uploadDir() const;
   [[nodiscard]] QString partialDir() const;
+  [[nodiscard]] QString partialMeta(const QString& name) const;
 
   AgentOptions options_;
   Store store_;

@@ -229,6 +229,7 @@ bool HttpConnection::parseHead(qsizetype end) {
     const auto mode = plan_.append ? QIODevice::WriteOnly | QIODevice::Append : QIODevice::WriteOnly | QIODevice::NewOnly;
     if (!bodyFile_->open(mode)) {
       bodyFile_.reset();
+      handler_.abandoned(request_);  // begin() may hold something for this request
       respond(jsonError(500, "cannot store the upload"));
       return false;
     }

@@ -68,6 +68,12 @@ class Backend {
   virtual void load(const FrameSet& frames) = 0;
   [[nodiscard]] virtual std::size_t frameCount() const = 0;
 
+  /// Adds frames to the resident set (a scan still being acquired, docs/STREAMING.md): `added`
+  /// has the same frame size, object array and mask as the loaded set; the new frames' exit
+  /// waves start as P(r - r_j) O(r) of `model`, and the resident frames keep theirs. The
+  /// default refuses (a backend that cannot grow its frame set).
+  virtual void appendFrames(const FrameSet& added, const ModelView& model);
+
   /// psi_j = P(r - r_j) O(r) for every resident frame.
   virtual void formExitWaves(const ModelView& model) = 0;
   /// All resident exit waves, n x M x M (checkpoints, tests).

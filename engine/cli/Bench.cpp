@@ -219,6 +219,7 @@ Runner addBench(CLI::App& app) {
     std::string algorithm = "dm";
     std::string measure;  // internal: "fft" or "recon", run by the parent in a fresh process
     std::string scan;
+    std::vector<double> followRates;  // --follow-latency (FollowBench.cpp)
   };
   auto o = std::make_shared<Options>();
   sub->add_option("--frames", o->frames, "Frames in the simulated scan")->capture_default_str();
@@ -231,8 +232,17 @@ Runner addBench(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--measure", o->measure)->group("");  // hidden: one measurement per process
   sub->add_option("--scan", o->scan)->group("");
+  sub->add_option("--follow-latency", o->followRates,
+                  "Instead: latency from a frame's arrival to its first use while following a "
+                  "scan replayed at these rates (frames/s), e.g. 100,1000 (docs/STREAMING.md)")
+      ->delimiter(',')
+      ->type_name("RATES");
 
   return [o] {
+    if (!o->followRates.empty()) {
+      return runFollowLatencyBench(o->followRates, o->frames, o->size,
+                                   o->threads.empty() ? 1 : o->threads.back(), o->algorithm);
+    }
     if (!o->measure.empty()) {
       const int t = o->threads.empty() ? 1 : o->threads.front();
       Measurement m;

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ptyx::cli {
 
@@ -16,6 +17,13 @@ Runner addRecon(CLI::App& app, const std::string& commandLine);
 Runner addInfo(CLI::App& app);
 Runner addBench(CLI::App& app);
 Runner addDevices(CLI::App& app);
+Runner addReplay(CLI::App& app);
+Runner addStreamReplay(CLI::App& app);
+
+/// ptyx bench --follow-latency RATES (FollowBench.cpp): frame arrival to first use when
+/// following a growing scan fed by stream-replay at each rate.
+int runFollowLatencyBench(const std::vector<double>& rates, std::size_t frames, std::size_t size,
+                          int threads, const std::string& algorithm);
 
 /// argv joined with shell-style quoting, for provenance.
 std::string joinCommandLine(int argc, char** argv);

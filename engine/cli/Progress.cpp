@@ -53,6 +53,7 @@ void ProgressReporter::onIteration(const IterationMetrics& m) {
     line["rate"] = rate;
     line["eta_s"] = std::isfinite(eta) ? eta : 0.0;
     if (m.parametersChanged) line["parameters_changed"] = true;
+    if (m.framesReceived > 0) line["frames_received"] = m.framesReceived;
     json_ << line.dump() << '\n' << std::flush;
     return;
   }
@@ -66,6 +67,7 @@ void ProgressReporter::onIteration(const IterationMetrics& m) {
   line << "iteration " << m.iteration << "/" << total_ << std::scientific << std::setprecision(2)
        << "  fourier " << m.fourierError << "  overlap " << m.overlapError;
   if (std::isfinite(m.objectError)) line << "  object " << m.objectError;
+  if (m.framesReceived > 0) line << "  frames " << m.framesReceived;
   line << std::fixed << std::setprecision(1) << "  " << rate << " it/s  ETA " << clock(eta);
   if (terminal_) {
     text_ << '\r' << line.str() << "\033[K" << std::flush;

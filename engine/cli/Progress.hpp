@@ -16,6 +16,8 @@ class ProgressReporter final : public ReconstructionObserver {
   ProgressReporter(ProgressStyle style, int totalIterations, std::ostream& text, std::ostream& json);
   void onIteration(const IterationMetrics& metrics) override;
   void finish();
+  /// The run length changed (a followed scan completed: docs/STREAMING.md).
+  void setTotal(int totalIterations) { total_ = totalIterations; }
 
  private:
   ProgressStyle style_;

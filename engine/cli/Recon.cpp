@@ -24,6 +24,7 @@
 #include "backend/Devices.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
+#include "recon/ScanFollower.hpp"
 #include "render/Render.hpp"
 
 namespace ptyx::cli {
@@ -38,10 +39,10 @@ std::size_t hostCapacityPerRank() {
 
 // Before anything large is allocated: will this rank's share fit? A plan that cannot is refused
 // with the number of ranks (GPUs) it would take, rather than failing half-way through loading.
-void checkMemoryPlan(const Scan& scan, const ReconParams& params, const std::string& backend,
-                     int ranks) {
-  const ObjectLayout layout = layoutFor(scan);
-  MemoryCase c{scan.frameCount(), scan.frameSize(), layout.rows, layout.cols,
+void checkMemoryPlan(std::size_t frames, std::size_t frameSize, const ObjectLayout& layout,
+                     const std::string& source, const ReconParams& params,
+                     const std::string& backend, int ranks) {
+  MemoryCase c{frames, frameSize, layout.rows, layout.cols,
                static_cast<std::size_t>(std::max(1, params.threads)), needsAuxiliaryWaves(params),
                backend == "cuda" ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam};
   std::size_t capacity = 0;
@@ -58,9 +59,14 @@ void checkMemoryPlan(const Scan& scan, const ReconParams& params, const std::str
   }
   if (capacity == 0) return;  // unknown capacity: nothing to check against
   const PlanVerdict verdict = checkPlan(c, ranks, capacity);
-  if (!verdict.fits) throw InputError(scan.sourcePath, "", verdict.message);
+  if (!verdict.fits) throw InputError(source, "", verdict.message);
 }
 
+void checkMemoryPlan(const Scan& scan, const ReconParams& params, const std::string& backend,
+                     int ranks) {
+  checkMemoryPlan(scan.frameCount(), scan.frameSize(), layoutFor(scan), scan.sourcePath, params,
+                  backend, ranks);
+}
 
 // Ctrl-C or SIGTERM stops after the current iteration and saves what was reached (and a
 // checkpoint when one is configured). The handler only stores to a lock-free atomic, which is
@@ -80,6 +86,8 @@ struct ReconOptions {
   std::string jobDir;
   ProgressStyle progress = ProgressStyle::Auto;
   ReadOptions orientation;
+  bool follow = false;  // a growing scan (docs/STREAMING.md)
+  FollowOptions followOptions;
   std::vector<std::pair<const ParameterSpec*, CLI::Option*>> parameterOptions;
   std::vector<std::string> values;  // one per schema entry, filled by CLI11
 };
@@ -137,7 +145,16 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   Run run;
   run.ranks = comm.size();
   run.checkpointPath = o.checkpoint;
-  if (run.checkpointPath.empty() && !o.jobDir.empty()) {
+  if (o.follow) {
+    if (comm.size() > 1) {
+      throw InputError("--follow", "", "follows a growing scan on one rank; run it without mpirun");
+    }
+    if (!o.checkpoint.empty() || o.checkpointEvery > 0 || !o.resume.empty()) {
+      throw InputError("--follow", "",
+                       "cannot be combined with --checkpoint, --checkpoint-every or --resume");
+    }
+  }
+  if (run.checkpointPath.empty() && !o.jobDir.empty() && !o.follow) {
     run.checkpointPath = (std::filesystem::path(o.jobDir) / "checkpoint.h5").string();
   }
   if (o.checkpointEvery > 0 && run.checkpointPath.empty()) {
@@ -146,7 +163,21 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
 
   // Every rank reads the scan and keeps its own block of frames (docs/JOBS.md says why).
   ReconParams params = parametersFrom(o);
-  Scan scan = readScan(o.input, o.orientation);
+  // Following: wait for the start rule; the follower owns the scan so far (docs/STREAMING.md).
+  std::optional<ScanFollower> follower;
+  Scan ownScan;
+  if (o.follow) {
+    follower.emplace(o.input, o.orientation, o.followOptions);
+    gStopSignal.store(false);
+    std::signal(SIGINT, onStopSignal);
+    std::signal(SIGTERM, onStopSignal);
+    if (o.progress != ProgressStyle::Json && o.progress != ProgressStyle::None) {
+      std::cerr << "ptyx recon: following " << o.input << ": waiting for frames\n";
+    }
+  }
+  Scan& scan = follower ? follower->waitForStart([] { return gStopSignal.load(); })
+                        : (ownScan = readScan(o.input, o.orientation));
+  const std::size_t startFrames = scan.frameCount();
   const std::string output =
       o.output.empty() ? std::filesystem::path(o.input).replace_extension("").string() + "-result.cxi"
                        : o.output;
@@ -161,8 +192,19 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   }
 
   auto backend = makeBackend(o.backend, {params.threads});
-  checkMemoryPlan(scan, params, backend->name(), comm.size());
-  Reconstructor reconstructor(scan, loaded ? loaded->state.params : params, *backend, timed);
+  if (follower) {  // the whole planned scan must fit, not just the frames so far
+    const auto& planned = follower->plannedPositions();
+    checkMemoryPlan(planned.size(), scan.frameSize(), layoutFor(planned, scan.frameSize(), o.input),
+                    o.input, params, backend->name(), comm.size());
+  } else {
+    checkMemoryPlan(scan, params, backend->name(), comm.size());
+  }
+  auto ownedReconstructor =
+      follower ? std::make_unique<Reconstructor>(scan, follower->plannedPositions(), params,
+                                                 *backend, timed)
+               : std::make_unique<Reconstructor>(scan, loaded ? loaded->state.params : params,
+                                                 *backend, timed);
+  Reconstructor& reconstructor = *ownedReconstructor;
   const std::size_t frameCount = scan.frameCount();
   scan.magnitudes = {};  // the backend holds its own copy
   if (loaded) {
@@ -183,7 +225,8 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     if (!o.jobDir.empty()) {
       jobDir.emplace(o.jobDir, reconstructor, &timed, commandLine, scan.sourceHash);
       reconstructor.addObserver(&*jobDir);
-      jobDir->started(comm.size(), params.threads, frameCount, run.resumedFrom);
+      jobDir->started(comm.size(), params.threads,
+                      follower ? follower->framesPlanned() : frameCount, run.resumedFrom);
     }
   }
   int lastCheckpoint = loaded ? reconstructor.iteration() : -1;
@@ -204,6 +247,10 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   const auto start = std::chrono::steady_clock::now();
   int target = params.iterations;
   bool paused = false;
+  // Following: --iterations counts the iterations after the last frame arrived; until then the
+  // target moves ahead with every iteration.
+  int afterScan = params.iterations;
+  bool scanDone = !follower;
   for (;;) {
     // Once per iteration the ranks agree on what to do: rank 0's control command, and whether
     // any rank was asked by a signal to stop. Two tiny collectives (tens of microseconds).
@@ -229,6 +276,7 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
         const ReconParams next = job::applySettings(reconstructor.parameters(), command);
         reconstructor.requestParameters(next);
         target = next.iterations;
+        if (!scanDone) afterScan = next.iterations;
       }
       using Action = job::ControlCommand::Action;
       if (command.action == Action::Pause) paused = true;
@@ -238,11 +286,25 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     }
     if (stop[0] > 0.0) run.stoppedBySignal = true;
     if (run.stoppedBySignal || run.stoppedByControl) break;
+    if (!scanDone) {
+      follower->addArrived(reconstructor);
+      const bool stalled = !follower->complete() && follower->stalled();
+      scanDone = follower->complete() || stalled;
+      target = reconstructor.iteration() + std::max(scanDone ? 0 : 1, afterScan);
+      reconstructor.setIterationTarget(target);
+      if (progress) progress->setTotal(target);
+      if (stalled && rank0) {
+        std::cerr << "ptyx recon: warning: no new frame for " << o.followOptions.timeout_s
+                  << " s and the scan is not marked complete; finishing on the "
+                  << follower->framesReceived() << " frames received\n";
+      }
+    }
     if (reconstructor.iteration() >= target) break;
     if (paused) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
+    if (follower) follower->iterationStarting();
     reconstructor.step(1);
     if (o.checkpointEvery > 0 && reconstructor.iteration() % o.checkpointEvery == 0) checkpoint();
   }
@@ -259,7 +321,7 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   result.provenance.date = isoNow();
   result.provenance.commandLine = commandLine;
   result.provenance.inputPath = std::filesystem::absolute(o.input).string();
-  result.provenance.inputHash = scan.sourceHash;
+  result.provenance.inputHash = follower ? fileSha256(o.input) : scan.sourceHash;
   writeResult(result, output);
   if (!o.pngDir.empty()) renderResultPngs(result, o.pngDir);
   const bool stopped = run.stoppedBySignal || run.stoppedByControl;
@@ -293,6 +355,18 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     if (!run.checkpointPath.empty()) out << "  checkpoint: " << run.checkpointPath << "\n";
     if (run.stoppedBySignal) out << "  (stopped early by a signal; the result holds what was reached)\n";
     if (run.stoppedByControl) out << "  (stopped by the control file; the result holds what was reached)\n";
+  }
+  if (follower && o.progress != ProgressStyle::None) {
+    const LatencySummary latency = summarise(follower->latencies());
+    std::cerr << std::fixed << std::setprecision(1) << "  followed: " << follower->framesReceived()
+              << " of " << follower->framesPlanned() << " planned frames, started with "
+              << startFrames;
+    if (latency.count > 0) {
+      std::cerr << "; arrival to first use (" << latency.count << " frames): median "
+                << 1e3 * latency.median << " ms, 95th percentile " << 1e3 * latency.p95
+                << " ms, max " << 1e3 * latency.max << " ms";
+    }
+    std::cerr << "\n";
   }
   return 0;
 }
@@ -344,6 +418,34 @@ Runner addRecon(CLI::App& app, const std::string& commandLine) {
                   "Continue from this checkpoint (or PATH.prev when PATH is damaged); parameter "
                   "flags given again override the saved ones")
       ->group("Jobs");
+  auto* followFlag =
+      sub->add_flag(
+             "--follow", o->follow,
+             "Reconstruct a growing scan while its frames arrive (written by `ptyx "
+             "stream-replay` or an acquisition using the same layout); --iterations then counts "
+             "the iterations after the last frame (docs/STREAMING.md)")
+          ->group("Streaming");
+  sub->add_option("--min-frames", o->followOptions.minFrames,
+                  "With --follow: start once at least this many frames have arrived (and "
+                  "--min-coverage holds)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->needs(followFlag)
+      ->group("Streaming");
+  sub->add_option("--min-coverage", o->followOptions.minCoverage,
+                  "With --follow: start once the arrived frames cover this fraction of the "
+                  "planned scan area (each frame counts a disc of diameter M/2)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str()
+      ->needs(followFlag)
+      ->group("Streaming");
+  sub->add_option("--follow-timeout", o->followOptions.timeout_s,
+                  "With --follow: seconds to wait for the file or a new frame; after it, the run "
+                  "fails before it started, or finishes on the frames received")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->needs(followFlag)
+      ->group("Streaming");
   sub->add_option("--job-dir", o->jobDir,
                   "Job directory: progress.jsonl, status.json, snapshot.cxi written there; the "
                   "control file DIR/control is obeyed (docs/JOBS.md)")

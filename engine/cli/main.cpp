@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   add("info", ptyx::cli::addInfo(app));
   add("bench", ptyx::cli::addBench(app));
   add("devices", ptyx::cli::addDevices(app));
+  add("replay", ptyx::cli::addReplay(app));
+  add("stream-replay", ptyx::cli::addStreamReplay(app));
 
   try {
     app.parse(argc, argv);

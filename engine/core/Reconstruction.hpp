@@ -19,6 +19,7 @@ struct IterationMetrics {
   double objectError = std::numeric_limits<double>::quiet_NaN();  ///< vs ground truth, if known
   double seconds = 0.0;          ///< wall time of this iteration
   bool parametersChanged = false;  ///< parameters were changed just before this iteration
+  int framesReceived = 0;        ///< frames in use when following a growing scan; 0 otherwise
 };
 
 struct Provenance {

@@ -3,11 +3,14 @@
 // three registry entries. Tests include it to reach the reader directly.
 #include <array>
 #include <string>
+#include <vector>
 
 #include "io/Formats.hpp"
 
 namespace ptyx::h5 {
 class InFile;
+template <class T>
+struct Data;
 }
 
 namespace ptyx::cxi {
@@ -46,6 +49,20 @@ inline constexpr double kPlanckTimesLight = 6.62607015e-34 * 299792458.0;
 
 /// A complex 2-D image, or the first mode of a 3-D stack of modes (InputError otherwise).
 Image<cfloat> readComplexImage(const h5::InFile& file, const std::string& dataset);
+
+/// Everything of a scan but its frames and positions (geometry, mask, initial probe, ground
+/// truth) for frames of frameSize x frameSize: what a reader of a growing file needs before the
+/// first frame arrives. InputError naming the file and the field.
+Scan readScanHeader(const h5::InFile& file, std::size_t frameSize);
+
+/// Sample translations read from `dataset` (N x 3 or N x 2, metres) as probe positions in object
+/// pixels (the convention at the top of CxiScan.cpp). InputError naming the dataset when the
+/// shape is wrong or the positions are absurd (wrong units).
+std::vector<Position> positionsFromTranslations(const h5::InFile& file, const std::string& dataset,
+                                                const h5::Data<double>& translations,
+                                                std::size_t frameSize,
+                                                const DetectorGeometry& geometry,
+                                                const ReadOptions& options);
 
 class ScanReader final : public ptyx::ScanReader {
  public:

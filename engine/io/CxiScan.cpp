@@ -21,6 +21,7 @@
 #include "io/AtomicFile.hpp"
 #include "io/Cxi.hpp"
 #include "io/Hdf5.hpp"
+#include "io/SwmrScan.hpp"
 
 namespace ptyx::cxi {
 namespace {
@@ -179,47 +180,11 @@ std::vector<Position> readPositions(const h5::InFile& file, const std::string& f
               "no sample translations; looked for " + listed(kTranslationPaths));
   }
   const auto translations = file.readReal(dataset);
-  const auto& shape = translations.shape;
-  if (shape.size() != 2 || (shape[1] != 3 && shape[1] != 2)) {
-    file.fail(dataset, "translations must be N x 3 (x, y, z in metres) or N x 2 (x, y), found "
-                       "shape " + h5::shapeText(shape));
-  }
-  if (shape[0] != frames.count) {
-    file.fail(dataset, std::to_string(shape[0]) + " translations for " +
+  auto positions = positionsFromTranslations(file, dataset, translations, frames.size, geometry,
+                                             options);
+  if (positions.size() != frames.count) {
+    file.fail(dataset, std::to_string(positions.size()) + " translations for " +
                            std::to_string(frames.count) + " frames in " + framesPath);
-  }
-  const auto columns = static_cast<std::size_t>(shape[1]);
-  const double psizeY = objectPixelSize(geometry, frames.size, geometry.pixelSizeY_m);
-  const double psizeX = objectPixelSize(geometry, frames.size, geometry.pixelSizeX_m);
-  std::vector<Position> positions(frames.count);
-  for (std::size_t j = 0; j < frames.count; ++j) {
-    double tx = translations.values[j * columns];
-    double ty = translations.values[j * columns + 1];
-    if (options.swapXY) {
-      std::swap(tx, ty);
-    }
-    if (options.flipX) {
-      tx = -tx;
-    }
-    if (options.flipY) {
-      ty = -ty;
-    }
-    positions[j] = Position{-ty / psizeY, -tx / psizeX};
-  }
-  const auto [rowMin, rowMax] = std::minmax_element(
-      positions.begin(), positions.end(), [](auto a, auto b) { return a.row < b.row; });
-  const auto [colMin, colMax] = std::minmax_element(
-      positions.begin(), positions.end(), [](auto a, auto b) { return a.col < b.col; });
-  const double rowExtent = rowMax->row - rowMin->row;
-  const double colExtent = colMax->col - colMin->col;
-  const bool finite = std::all_of(positions.begin(), positions.end(), [](const Position& p) {
-    return std::isfinite(p.row) && std::isfinite(p.col);
-  });
-  if (!finite || !(rowExtent <= kMaxPositionExtent) || !(colExtent <= kMaxPositionExtent)) {
-    file.fail(dataset, "positions span " + number(rowExtent) + " x " + number(colExtent) +
-                           " object pixels of " + number(psizeY) + " x " + number(psizeX) +
-                           " m (at most " + number(kMaxPositionExtent) +
-                           " expected, all finite): are the translations in metres?");
   }
   return positions;
 }
@@ -292,6 +257,69 @@ Image<cfloat> readComplexImage(const h5::InFile& file, const std::string& datase
   return image;
 }
 
+std::vector<Position> positionsFromTranslations(const h5::InFile& file, const std::string& dataset,
+                                                const h5::Data<double>& translations,
+                                                std::size_t frameSize,
+                                                const DetectorGeometry& geometry,
+                                                const ReadOptions& options) {
+  const auto& shape = translations.shape;
+  if (shape.size() != 2 || (shape[1] != 3 && shape[1] != 2)) {
+    file.fail(dataset, "translations must be N x 3 (x, y, z in metres) or N x 2 (x, y), found "
+                       "shape " + h5::shapeText(shape));
+  }
+  const auto count = static_cast<std::size_t>(shape[0]);
+  const auto columns = static_cast<std::size_t>(shape[1]);
+  const double psizeY = objectPixelSize(geometry, frameSize, geometry.pixelSizeY_m);
+  const double psizeX = objectPixelSize(geometry, frameSize, geometry.pixelSizeX_m);
+  std::vector<Position> positions(count);
+  for (std::size_t j = 0; j < count; ++j) {
+    double tx = translations.values[j * columns];
+    double ty = translations.values[j * columns + 1];
+    if (options.swapXY) {
+      std::swap(tx, ty);
+    }
+    if (options.flipX) {
+      tx = -tx;
+    }
+    if (options.flipY) {
+      ty = -ty;
+    }
+    positions[j] = Position{-ty / psizeY, -tx / psizeX};
+  }
+  if (positions.empty()) {
+    return positions;
+  }
+  const auto [rowMin, rowMax] = std::minmax_element(
+      positions.begin(), positions.end(), [](auto a, auto b) { return a.row < b.row; });
+  const auto [colMin, colMax] = std::minmax_element(
+      positions.begin(), positions.end(), [](auto a, auto b) { return a.col < b.col; });
+  const double rowExtent = rowMax->row - rowMin->row;
+  const double colExtent = colMax->col - colMin->col;
+  const bool finite = std::all_of(positions.begin(), positions.end(), [](const Position& p) {
+    return std::isfinite(p.row) && std::isfinite(p.col);
+  });
+  if (!finite || !(rowExtent <= kMaxPositionExtent) || !(colExtent <= kMaxPositionExtent)) {
+    file.fail(dataset, "positions span " + number(rowExtent) + " x " + number(colExtent) +
+                           " object pixels of " + number(psizeY) + " x " + number(psizeX) +
+                           " m (at most " + number(kMaxPositionExtent) +
+                           " expected, all finite): are the translations in metres?");
+  }
+  return positions;
+}
+
+Scan readScanHeader(const h5::InFile& file, std::size_t frameSize) {
+  Scan scan;
+  scan.geometry.distance_m = readPositive(file, kDistance, "detector distance (m)");
+  scan.geometry.pixelSizeX_m = readPositive(file, kPixelSizeX, "detector pixel size (m)");
+  scan.geometry.pixelSizeY_m = readPositive(file, kPixelSizeY, "detector pixel size (m)");
+  scan.geometry.wavelength_m = readWavelength(file);
+  scan.mask = readMask(file, frameSize);
+  scan.probe = readProbe(file, frameSize);
+  scan.truth = readTruth(file);
+  scan.sourcePath = file.path();
+  return scan;
+}
+
 bool ScanReader::canRead(const std::string& path) const {
   h5::silenceErrorPrinting();
   if (H5Fis_hdf5(path.c_str()) <= 0) {
@@ -306,8 +334,26 @@ bool ScanReader::canRead(const std::string& path) const {
   }
 }
 
+namespace {
+
+/// Opens a scan file; a growing scan that a writer still holds (or left unfinished) is named as
+/// such, with what to do, instead of HDF5's "already open for write".
+h5::InFile openScanFile(const std::string& path) {
+  try {
+    return h5::InFile(path);
+  } catch (const InputError& e) {
+    if (!e.field().empty() || !isGrowingScan(path)) throw;
+    throw InputError(path, swmr::kGroup,
+                     "a growing scan that is still being written (or whose writer stopped before "
+                     "finishing): reconstruct it while it grows with `ptyx recon --follow` "
+                     "(File > Follow growing scan... in the workbench)");
+  }
+}
+
+}  // namespace
+
 Scan ScanReader::read(const std::string& path, const ReadOptions& options) const {
-  const h5::InFile file(path);
+  const h5::InFile file = openScanFile(path);
 
   const std::string framesPath = firstDataset(file, kFramePaths);
   if (framesPath.empty()) {

@@ -2,6 +2,7 @@
 // Readers and writers, kept in a registry keyed by format name so that facility formats can be
 // added (registerX(FormatRegistry&)) without touching the callers.
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -84,5 +85,7 @@ Reconstruction readResult(const std::string& path);
 
 /// SHA-256 of the file's bytes, lower-case hex.
 std::string fileSha256(const std::string& path);
+/// SHA-256 of bytes in memory, lower-case hex (result arrays in session files).
+std::string sha256Hex(std::span<const unsigned char> bytes);
 
 }  // namespace ptyx

@@ -110,7 +110,7 @@ std::size_t elementCount(std::span<const hsize_t> shape, const std::string& file
 // ---------------------------------------------------------------------------------------------
 // InFile
 
-InFile::InFile(std::string path) : path_(std::move(path)) {
+InFile::InFile(std::string path, ReadAccess access) : path_(std::move(path)) {
   silenceErrorPrinting();
   std::error_code ec;
   const auto status = std::filesystem::status(path_, ec);
@@ -127,7 +127,9 @@ InFile::InFile(std::string path) : path_(std::move(path)) {
     takeErrorReason();
     throw InputError(path_, "", "not an HDF5 file");
   }
-  file_ = File(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  const unsigned flags =
+      access == ReadAccess::Swmr ? H5F_ACC_RDONLY | H5F_ACC_SWMR_READ : H5F_ACC_RDONLY;
+  file_ = File(H5Fopen(path_.c_str(), flags, H5P_DEFAULT));
   if (file_.get() < 0) {
     throw InputError(path_, "",
                      withReason("cannot open the HDF5 file; it may be truncated or damaged"));
@@ -349,11 +351,17 @@ std::string InFile::readString(const std::string& dataset) const {
 // OutFile
 
 OutFile::OutFile(const std::string& createPath, std::string displayPath)
+    : OutFile(createPath, std::move(displayPath), false) {}
+
+OutFile::OutFile(const std::string& createPath, std::string displayPath, bool latestFormat)
     : path_(std::move(displayPath)) {
   silenceErrorPrinting();
   // Close every object with the file, so that close() really flushes everything to disk.
   const PropertyList access(H5Pcreate(H5P_FILE_ACCESS));
   if (access.get() < 0 || H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG) < 0) {
+    throw Error(path_ + ": " + withReason("cannot set up HDF5 file access"));
+  }
+  if (latestFormat && H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
     throw Error(path_ + ": " + withReason("cannot set up HDF5 file access"));
   }
   file_ = File(H5Fcreate(createPath.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get()));

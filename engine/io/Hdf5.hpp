@@ -81,10 +81,14 @@ struct Data {
   std::vector<T> values;  ///< row-major
 };
 
+/// How a file is opened for reading: plainly, or as a reader of a file that another process may
+/// still be writing in SWMR mode (single writer, multiple readers; docs/STREAMING.md).
+enum class ReadAccess { Plain, Swmr };
+
 /// An HDF5 file opened read-only. Failures are InputErrors naming the file and the dataset.
 class InFile {
  public:
-  explicit InFile(std::string path);
+  explicit InFile(std::string path, ReadAccess access = ReadAccess::Plain);
 
   [[nodiscard]] const std::string& path() const { return path_; }
   /// The object at `name` exists and resolves (a dangling soft link does not count).
@@ -107,6 +111,8 @@ class InFile {
   [[nodiscard]] std::string readString(const std::string& dataset) const;
 
   [[noreturn]] void fail(const std::string& dataset, const std::string& what) const;
+  /// The open file, for readers that need more than the calls above (SWMR refreshes).
+  [[nodiscard]] hid_t handle() const { return file_.get(); }
 
  private:
   [[nodiscard]] Dataset open(const std::string& dataset) const;
@@ -121,6 +127,8 @@ class InFile {
 class OutFile {
  public:
   OutFile(const std::string& createPath, std::string displayPath);
+  /// `latestFormat`: library bounds LATEST, as SWMR writing needs (readers need HDF5 >= 1.10).
+  OutFile(const std::string& createPath, std::string displayPath, bool latestFormat);
 
   /// A group with a NeXus class attribute (empty: none).
   void group(const std::string& name, const std::string& nxClass = "");
@@ -148,6 +156,8 @@ class OutFile {
   void close();
 
   [[noreturn]] void fail(const std::string& dataset, const std::string& what) const;
+  /// The open file, for writers that need more than the calls above (extensible datasets).
+  [[nodiscard]] hid_t handle() const { return file_.get(); }
 
  private:
   void writeRaw(const std::string& name, hid_t memType, hid_t fileType, const void* data,

@@ -130,4 +130,10 @@ std::string fileSha256(const std::string& path) {
   return hash.hexDigest();
 }
 
+std::string sha256Hex(std::span<const unsigned char> bytes) {
+  Sha256 hash;
+  hash.update(bytes);
+  return hash.hexDigest();
+}
+
 }  // namespace ptyx

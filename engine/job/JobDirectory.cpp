@@ -196,6 +196,7 @@ void JobDirectory::onIteration(const IterationMetrics& m) {
   if (timing_ != nullptr) j["reduce_s"] = timing_->takeReduceSeconds();
   j["rate"] = rate;
   j["eta_s"] = rate > 0 ? finiteOr((total - m.iteration) / rate, 0.0) : 0.0;
+  if (m.framesReceived > 0) j["frames_received"] = m.framesReceived;
   if (m.parametersChanged) {
     j["parameters_changed"] = true;
     j["parameters"] = Json::parse(toJson(reconstructor_.parameters()));

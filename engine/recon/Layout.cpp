@@ -9,18 +9,29 @@
 namespace ptyx {
 
 ObjectLayout layoutFor(const Scan& scan, std::size_t margin) {
-  const std::size_t m = scan.frameSize();
-  if (scan.positions.empty()) throw InputError(scan.sourcePath, "positions", "the scan has no frames");
+  return layoutFor(scan.positions, scan.frameSize(), scan.sourcePath, margin);
+}
+
+FrameWindow windowFor(const ObjectLayout& layout, const Position& p, std::size_t frameSize) {
+  const long half = static_cast<long>(frameSize / 2);
+  return {static_cast<std::int32_t>(std::lround(layout.originPixel.row) + std::lround(p.row) - half),
+          static_cast<std::int32_t>(std::lround(layout.originPixel.col) + std::lround(p.col) - half)};
+}
+
+ObjectLayout layoutFor(std::span<const Position> positions, std::size_t frameSize,
+                       const std::string& source, std::size_t margin) {
+  const std::size_t m = frameSize;
+  if (positions.empty()) throw InputError(source, "positions", "the scan has no frames");
   long minRow = std::numeric_limits<long>::max();
   long minCol = minRow;
   long maxRow = std::numeric_limits<long>::min();
   long maxCol = maxRow;
   std::vector<std::pair<long, long>> rounded;
-  rounded.reserve(scan.positions.size());
-  for (const auto& p : scan.positions) {
+  rounded.reserve(positions.size());
+  for (const auto& p : positions) {
     if (!std::isfinite(p.row) || !std::isfinite(p.col) || std::abs(p.row) > 1e6 ||
         std::abs(p.col) > 1e6) {
-      throw InputError(scan.sourcePath, "positions", "position is not finite or absurdly large");
+      throw InputError(source, "positions", "position is not finite or absurdly large");
     }
     const long r = std::lround(p.row);
     const long c = std::lround(p.col);
@@ -32,7 +43,7 @@ ObjectLayout layoutFor(const Scan& scan, std::size_t margin) {
   }
   constexpr long kMaxExtent = 65536;
   if (maxRow - minRow > kMaxExtent || maxCol - minCol > kMaxExtent) {
-    throw InputError(scan.sourcePath, "positions",
+    throw InputError(source, "positions",
                      "positions span " + std::to_string(maxRow - minRow) + " x " +
                          std::to_string(maxCol - minCol) +
                          " object pixels, more than any sensible object (wrong units?)");

@@ -65,7 +65,6 @@ Reconstructor::Reconstructor(const Scan& scan, const ReconParams& params, Backen
     : scan_(scan), params_(params), backend_(backend), comm_(communicator) {
   validate(params_);
   const std::size_t n = scan.frameCount();
-  const std::size_t m = scan.frameSize();
   if (n == 0) throw InputError(scan.sourcePath, "frames", "the scan has no frames");
   if (scan.positions.size() != n) {
     throw InputError(scan.sourcePath, "positions",
@@ -73,27 +72,103 @@ Reconstructor::Reconstructor(const Scan& scan, const ReconParams& params, Backen
                          " frames");
   }
   layout_ = layoutFor(scan);
+  positions_ = scan.positions;
 
   // This rank's contiguous block of frames; blocks differ by at most one frame.
   frames_ = frameBlock(n, comm_.rank(), comm_.size());
-  const std::size_t first = frames_.first;
-  const std::size_t last = frames_.last;
+  start(std::span<const FrameWindow>(layout_.windows).subspan(frames_.first, frames_.count()));
+}
+
+Reconstructor::Reconstructor(const Scan& arrived, std::span<const Position> planned,
+                             const ReconParams& params, Backend& backend, Communicator& communicator)
+    : scan_(arrived), params_(params), backend_(backend), comm_(communicator), following_(true) {
+  validate(params_);
+  if (comm_.size() != 1) {
+    throw Error("following a growing scan runs on one rank, not " + std::to_string(comm_.size()) +
+                ": start it without mpirun");
+  }
+  const std::size_t n = arrived.frameCount();
+  if (n == 0) throw InputError(arrived.sourcePath, "frames", "no frames have arrived yet");
+  if (arrived.positions.size() != n) {
+    throw InputError(arrived.sourcePath, "positions",
+                     std::to_string(arrived.positions.size()) + " positions for " +
+                         std::to_string(n) + " frames");
+  }
+  layout_ = layoutFor(planned, arrived.frameSize(), arrived.sourcePath);
+  layout_.windows = checkedWindows(arrived.positions, 0);
+  positions_ = arrived.positions;
+  frames_ = {0, n};
+  start(layout_.windows);
+}
+
+std::vector<FrameWindow> Reconstructor::checkedWindows(std::span<const Position> positions,
+                                                       std::size_t firstFrame) const {
+  const std::size_t m = probe_.empty() ? scan_.frameSize() : probe_.rows();
+  std::vector<FrameWindow> windows;
+  windows.reserve(positions.size());
+  for (std::size_t j = 0; j < positions.size(); ++j) {
+    const FrameWindow w = windowFor(layout_, positions[j], m);
+    if (w.row < 0 || w.col < 0 || static_cast<std::size_t>(w.row) + m > layout_.rows ||
+        static_cast<std::size_t>(w.col) + m > layout_.cols) {
+      throw InputError(scan_.sourcePath, "translation",
+                       "frame " + std::to_string(firstFrame + j) + " at (" +
+                           std::to_string(positions[j].row) + ", " + std::to_string(positions[j].col) +
+                           ") object pixels lies outside the planned scan");
+    }
+    windows.push_back(w);
+  }
+  return windows;
+}
+
+// Hands this rank's frames (scan_'s frames_ block, at `windows`) to the backend and initialises
+// probe, object and exit waves.
+void Reconstructor::start(std::span<const FrameWindow> windows) {
+  const std::size_t m = scan_.frameSize();
   const std::size_t pixels = m * m;
   FrameSet frames;
   frames.frameSize = m;
   frames.objectRows = layout_.rows;
   frames.objectCols = layout_.cols;
-  frames.magnitudes = scan.magnitudes.span().subspan(first * pixels, (last - first) * pixels);
-  frames.mask = scan.mask.span();
-  frames.windows = std::span<const FrameWindow>(layout_.windows).subspan(first, last - first);
+  frames.magnitudes = scan_.magnitudes.span().subspan(frames_.first * pixels, frames_.count() * pixels);
+  frames.mask = scan_.mask.span();
+  frames.windows = windows;
   backend_.load(frames);
 
-  probe_ = initialProbe(params_, scan);
+  probe_ = initialProbe(params_, scan_);
   object_ = initialObject(params_, layout_.rows, layout_.cols);
   const std::size_t objectPixels = layout_.rows * layout_.cols;
   sums_.assign(3 * objectPixels + 3 * pixels, 0.0F);
   illumination_.assign(objectPixels, 0.0F);
   backend_.formExitWaves({object_.span(), probe_.span()});
+}
+
+void Reconstructor::addFrames(std::span<const float> magnitudes, std::span<const Position> positions) {
+  if (!following_) throw Error("addFrames: this reconstruction does not follow a growing scan");
+  const std::size_t m = probe_.rows();
+  if (magnitudes.size() != positions.size() * m * m) {
+    throw Error("addFrames: " + std::to_string(magnitudes.size()) + " values for " +
+                std::to_string(positions.size()) + " frames of " + std::to_string(m) + " x " +
+                std::to_string(m));
+  }
+  if (positions.empty()) return;
+  const auto windows = checkedWindows(positions, frames_.last);
+  FrameSet added;
+  added.frameSize = m;
+  added.objectRows = layout_.rows;
+  added.objectCols = layout_.cols;
+  added.magnitudes = magnitudes;
+  added.mask = scan_.mask.span();
+  added.windows = windows;
+  backend_.appendFrames(added, {object_.span(), probe_.span()});
+  layout_.windows.insert(layout_.windows.end(), windows.begin(), windows.end());
+  positions_.insert(positions_.end(), positions.begin(), positions.end());
+  frames_.last += positions.size();
+}
+
+void Reconstructor::setIterationTarget(int iterations) {
+  const std::lock_guard lock(requestMutex_);
+  params_.iterations = iterations;
+  if (pending_) pending_->iterations = iterations;
 }
 
 void Reconstructor::addObserver(ReconstructionObserver* observer) { observers_.push_back(observer); }
@@ -189,6 +264,7 @@ void Reconstructor::iterate() {
   metrics.fourierError = sums[1] > 0.0 ? sums[0] / sums[1] : 0.0;
   metrics.overlapError = sums[3] > 0.0 ? sums[2] / sums[3] : 0.0;
   metrics.parametersChanged = changed;
+  if (following_) metrics.framesReceived = static_cast<int>(frames_.count());
   // Scoring against the truth costs a few object-sized FFTs (tens of ms for a 600^2 object), so
   // only rank 0, which reports, pays it, and after the first 20 iterations only every 10th and at
   // the last: a rule on the iteration number alone, so that resumed runs score the same ones.
@@ -288,7 +364,7 @@ Reconstruction Reconstructor::result() const {
   if (g.wavelength_m > 0.0 && g.pixelSizeX_m > 0.0) {
     r.objectPixelSize_m = objectPixelSize(g, probe_.rows(), g.pixelSizeX_m);
   }
-  r.positions = scan_.positions;
+  r.positions = positions_;
   r.originPixel = layout_.originPixel;
   r.illuminated = region;
   r.history = history_;

@@ -64,7 +64,24 @@ class Reconstructor {
   Reconstructor(const Scan& scan, const ReconParams& params, Backend& backend,
                 Communicator& communicator);
 
+  /// Starts on the frames that have arrived of a scan still being acquired (one rank only;
+  /// docs/STREAMING.md): the object is laid out for `planned`, the positions of the whole scan,
+  /// and `arrived` holds the frames so far with their positions. addFrames() adds the rest.
+  /// InputError when a frame lies outside the planned scan; Error when run on several ranks.
+  Reconstructor(const Scan& arrived, std::span<const Position> planned, const ReconParams& params,
+                Backend& backend, Communicator& communicator);
+
   void addObserver(ReconstructionObserver* observer);  ///< not owned; must outlive the runs
+
+  /// Adds frames that arrived since (magnitudes k x M x M, centred, and their positions) to a
+  /// reconstruction that follows a growing scan. Their exit waves start from the current object
+  /// and probe; the next iteration uses them. Between iterations only, on the loop's thread.
+  void addFrames(std::span<const float> magnitudes, std::span<const Position> positions);
+  /// This reconstruction follows a growing scan (its metrics carry framesReceived).
+  [[nodiscard]] bool following() const { return following_; }
+  /// Sets the run length without marking a parameter change (the follower does, once the scan
+  /// is complete). On the loop's thread.
+  void setIterationTarget(int iterations);
 
   /// Runs up to n iterations; returns how many ran (fewer when paused or stopped).
   int step(int n);
@@ -104,6 +121,9 @@ class Reconstructor {
   [[nodiscard]] Image<std::uint8_t> wellIlluminated() const;
 
  private:
+  void start(std::span<const FrameWindow> windows);
+  [[nodiscard]] std::vector<FrameWindow> checkedWindows(std::span<const Position> positions,
+                                                        std::size_t firstFrame) const;
   void iterate();
   void overlapProjection(Waves waves, bool updateProbe);
   void notify(const IterationMetrics& metrics);
@@ -114,6 +134,8 @@ class Reconstructor {
   Communicator& comm_;
   ObjectLayout layout_;
   FrameRange frames_;
+  std::vector<Position> positions_;  // of the frames in use (the scan's, or those arrived)
+  bool following_ = false;
   Image<cfloat> object_;
   Image<cfloat> probe_;
   std::vector<float> sums_;  // [num_O (complex), den_O, num_P (complex), den_P]: one all-reduce

@@ -189,14 +189,16 @@ void SlurmLauncher::polled(const QString& output) {
 }
 
 void SlurmLauncher::finish(std::int64_t id, const Job& job) {
-  // sacct (-c: the job completion log, which works without an accounting database) has the
-  // final state and exit code; what squeue said last is the fallback.
+  // sacct has the final state and exit code: from the job completion log (-c, which works
+  // without an accounting database), else from the accounting database; what squeue said last
+  // is the fallback.
   QString state = job.state;
   std::optional<int> exitCode;
   QString exitText;
-  const Result r =
-      runCommand("sacct", {"-c", "-n", "-P", "-j", job.slurmId, "-o", "JobID,State,ExitCode"});
-  if (r.code == 0) {
+  for (const QStringList& source : {QStringList{"-c"}, QStringList{"-X"}}) {
+    const Result r = runCommand(
+        "sacct", source + QStringList{"-n", "-P", "-j", job.slurmId, "-o", "JobID,State,ExitCode"});
+    if (r.code != 0) continue;
     for (const QString& line : r.out.split('\n', Qt::SkipEmptyParts)) {
       const QStringList f = line.trimmed().split('|');
       if (f.size() == 3 && f[0] == job.slurmId) {
@@ -204,6 +206,7 @@ void SlurmLauncher::finish(std::int64_t id, const Job& job) {
         exitText = f[2];
       }
     }
+    if (!exitText.isEmpty()) break;
   }
   if (!exitText.isEmpty()) {
     // "CODE:SIGNAL": a code only when no signal ended it.

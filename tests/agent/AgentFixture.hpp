@@ -113,6 +113,7 @@ class Agent {
   Agent& operator=(const Agent&) = delete;
 
   void start() {
+    logStart_ = slurp(data_ + ".agent.log").size();
     std::vector<std::string> args{agentBin(), "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
                                   "--data", data_};
     args.insert(args.end(), extra_.begin(), extra_.end());
@@ -129,10 +130,30 @@ class Agent {
       _exit(127);
     }
   }
-  /// Waits until /health answers (any status: the port is open).
-  bool ready() const {
-    return waitUntil([&] { return request(port_, "GET", "/health", "").status != 0; },
-                     std::chrono::seconds(20));
+  /// Waits until this agent says it is listening, then until /health answers (any status). A
+  /// port from freePort() can be taken by another test's process before the agent binds it (CTest
+  /// runs tests in parallel): then the agent exits, and it is started again on another free port,
+  /// so a test never talks to a stranger's agent.
+  bool ready() {
+    const std::string marker = "ptyx-agent: listening on ";
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      bool listening = false;
+      const bool settled = waitUntil([&] {
+        const std::string text = log().substr(std::min(logStart_, log().size()));
+        if (text.find(marker) != std::string::npos) return listening = true;
+        int status = 0;
+        return pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_;  // exited
+      }, std::chrono::seconds(20));
+      if (!settled) return false;
+      if (listening) {
+        return waitUntil([&] { return request(port_, "GET", "/health", "").status != 0; },
+                         std::chrono::seconds(20));
+      }
+      pid_ = -1;  // reaped above: it could not listen; try another port
+      port_ = freePort();
+      start();
+    }
+    return false;
   }
   void kill(int signal) {
     if (pid_ <= 0) return;
@@ -166,6 +187,7 @@ class Agent {
   int port_;
   std::vector<std::string> extra_;
   pid_t pid_ = -1;
+  std::size_t logStart_ = 0;  ///< where this start's lines begin in the (appended) log
 };
 
 inline std::string bearer(const std::string& token) { return "Bearer " + token; }

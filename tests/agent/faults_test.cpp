@@ -40,7 +40,9 @@ class AgentFaults : public ::testing::Test {
 TEST_F(AgentFaults, TwoJobsRunThroughAKilledAgent) {
   // One job is held paused, so it surely outlives the agent and is re-attached; the other runs
   // freely and may end while no agent watches (then the new agent settles it from its files).
-  const long long held = submit(400, "held");
+  // The held job's length is set when it resumes (so no machine is fast enough to finish it
+  // before the pause lands).
+  const long long held = submit(1000000, "held");
   const long long free = submit(40, "free");
   for (long long id : {held, free}) {
     ASSERT_TRUE(waitUntil([&] { return runState(port_, token_, path(id)) == "running"; },
@@ -58,17 +60,19 @@ TEST_F(AgentFaults, TwoJobsRunThroughAKilledAgent) {
   agent_ = std::make_unique<Agent>(absolute("data"), port_);
   agent_->start();
   ASSERT_TRUE(agent_->ready()) << agent_->log();
-  EXPECT_EQ(request(port_, "GET", path(held), bearer(token_)).js().value("state", ""), "running");
-  ASSERT_EQ(
-      request(port_, "POST", path(held) + "/control", bearer(token_), R"({"command":"resume"})")
-          .status,
-      202);
+  const json reattached = request(port_, "GET", path(held), bearer(token_)).js();
+  EXPECT_EQ(reattached.value("state", ""), "running");
+  const int length = reattached["status"].value("iteration", 0) + 20;
+  ASSERT_EQ(request(port_, "POST", path(held) + "/control", bearer(token_),
+                    json({{"command", "resume"}, {"set", {{"iterations", length}}}}).dump())
+                .status,
+            202);
 
   for (long long id : {held, free}) {
     const json done = waitForState(port_, token_, id, {"finished", "failed", "cancelled"},
                                    std::chrono::seconds(120));
     EXPECT_EQ(done.value("state", ""), "finished") << done.dump(2) << agent_->log();
-    EXPECT_EQ(done["status"].value("iteration", -1), id == held ? 400 : 40);
+    EXPECT_EQ(done["status"].value("iteration", -1), id == held ? length : 40);
     EXPECT_EQ(request(port_, "GET", path(id) + "/result", bearer(token_)).status, 200);
   }
   const json list = request(port_, "GET", "/jobs", bearer(token_)).js();

@@ -103,7 +103,7 @@ TEST_F(AgentJobs, ControlPausesAndCancelTerminatesTheProcessGroup) {
   EXPECT_EQ(request(port(), "DELETE", job, bearer(token_)).status, 404);
 }
 
-TEST_F(AgentJobs, PostCancelStopsAQueuedOrRunningJob) {
+TEST_F(AgentJobs, PostCancelStopsARunningJob) {
   // POST /jobs/{id}/cancel is the explicit cancel (DELETE cancels too, but deletes an ended job).
   const json longRun = {{"version", 1}, {"scan", "sim.cxi"}, {"ranks", 1},
                         {"parameters", {{"iterations", 1000000}, {"threads", 1}}}};

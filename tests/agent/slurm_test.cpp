@@ -200,12 +200,33 @@ TEST_F(AgentSlurm, CancelRunsScancelAndNoProcessIsLeft) {
       << left << " processes left";
 }
 
+TEST_F(AgentSlurm, AFailingSlurmJobIsFailedWithExitCodeAndLog) {
+  // A probe file that is not a CXI result: ptyx refuses it, mpirun and the batch script exit 1.
+  std::ofstream("junk.bin") << "not hdf5";
+  ASSERT_EQ(upload(port(), token_, "junk.bin", "junk.bin").status, 201);
+  const long long id = submit(
+      {{"version", 1},
+       {"scan", "sim.cxi"},
+       {"ranks", 2},
+       {"launcher", "slurm"},
+       {"parameters", {{"iterations", 5}, {"probe_init", "file"}, {"probe_file", "junk.bin"}}}});
+  const json done = waitForState(port(), token_, id, {"finished", "failed", "cancelled"},
+                                 std::chrono::seconds(120));
+  EXPECT_EQ(done.value("state", ""), "failed") << done.dump(2);
+  EXPECT_TRUE(done["exit_code"].is_number_integer() && done["exit_code"] != 0) << done.dump(2);
+  const std::string message = done.value("message", "");
+  EXPECT_NE(message.find("ended FAILED"), std::string::npos) << message;
+  EXPECT_NE(message.find("junk.bin"), std::string::npos) << "the end of the log: " << message;
+  const Reply log = request(port(), "GET", "/jobs/" + std::to_string(id) + "/log", bearer(token_));
+  EXPECT_NE(log.body.find("junk.bin"), std::string::npos) << log.body;
+}
+
 TEST_F(AgentSlurm, ARestartedAgentFollowsItsSlurmJobByItsId) {
   const long long id = submit({{"version", 1},
                                {"scan", "sim.cxi"},
                                {"ranks", 2},
                                {"launcher", "slurm"},
-                               {"parameters", {{"iterations", 300}, {"threads", 1}}}});
+                               {"parameters", {{"iterations", 1000000}, {"threads", 1}}}});
   const std::string job = "/jobs/" + std::to_string(id);
   ASSERT_TRUE(waitUntil([&] { return runState(port(), token_, job) == "running"; },
                         std::chrono::seconds(120)));
@@ -231,14 +252,17 @@ TEST_F(AgentSlurm, ARestartedAgentFollowsItsSlurmJobByItsId) {
       << again.dump(2);
   EXPECT_EQ(again.value("state", ""), "running");
   EXPECT_EQ(again.value("launcher_id", ""), slurmId);
-  ASSERT_EQ(
-      request(port(), "POST", job + "/control", bearer(token_), R"({"command":"resume"})").status,
-      202);
+  // Resumed with a length of 20 more iterations (long enough that the pause surely landed).
+  const int length = again["status"].value("iteration", 0) + 20;
+  ASSERT_EQ(request(port(), "POST", job + "/control", bearer(token_),
+                    json({{"command", "resume"}, {"set", {{"iterations", length}}}}).dump())
+                .status,
+            202);
   const json done = waitForState(port(), token_, id, {"finished", "failed", "cancelled"},
                                  std::chrono::seconds(120));
   EXPECT_EQ(done.value("state", ""), "finished") << done.dump(2);
   EXPECT_EQ(done["exit_code"], 0) << "from sacct, though the job is no child of this agent";
-  EXPECT_EQ(done["status"].value("iteration", -1), 300);
+  EXPECT_EQ(done["status"].value("iteration", -1), length);
 }
 
 // Needs no Slurm daemons (and no root): the template is checked when the agent starts.

@@ -124,6 +124,12 @@ TEST_F(AgentUploads, RangesInSeveralRequestsAndACorruptedPieceIsRefusedWhole) {
   ASSERT_EQ(putRange("a.cxi", 2 * third, file_.size(), sha_, file_).status, 201);
   EXPECT_EQ(fileSha256("data/uploads/a.cxi"), sha_);
 
+  // A name that looks like a record file is an upload like any other.
+  ASSERT_EQ(putRange("run.json", 0, third, sha_, file_).status, 200);
+  EXPECT_EQ(status("run.json").value("received", 0ULL), third);
+  ASSERT_EQ(putRange("run.json", third, file_.size(), sha_, file_).status, 201);
+  EXPECT_EQ(fileSha256("data/uploads/run.json"), sha_);
+
   // One flipped byte in the middle piece: the whole-file checksum fails, nothing is kept.
   std::string corrupted = file_;
   corrupted[third + 5] = static_cast<char>(corrupted[third + 5] ^ 0x5a);

@@ -313,10 +313,59 @@ void CpuBackend::load(const FrameSet& frames) {
   frameSize_ = m;
   pixels_ = pixels;
   count_ = n;
+  capacity_ = n;
   objectRows_ = frames.objectRows;
   objectCols_ = frames.objectCols;
   windows_.assign(frames.windows.begin(), frames.windows.end());
   buffers_ = std::move(b);
+}
+
+void CpuBackend::appendFrames(const FrameSet& added, const ModelView& model) {
+  if (!buffers_) throw Error("cpu backend: no frames loaded");
+  checkModel(model);
+  if (added.frameSize != frameSize_ || added.objectRows != objectRows_ ||
+      added.objectCols != objectCols_) {
+    throw Error("cpu backend: added frames do not match the loaded frame size or object");
+  }
+  const std::size_t k = added.windows.size();
+  if (added.magnitudes.size() != k * pixels_) {
+    throw Error("cpu backend: " + std::to_string(added.magnitudes.size()) +
+                " magnitudes do not make " + std::to_string(k) + " frames");
+  }
+  const std::size_t m = frameSize_;
+  for (const auto& w : added.windows) {
+    if (w.row < 0 || w.col < 0 || static_cast<std::size_t>(w.row) + m > objectRows_ ||
+        static_cast<std::size_t>(w.col) + m > objectCols_) {
+      throw Error("cpu backend: a probe window lies outside the object array");
+    }
+  }
+  if (k == 0) return;
+  formPendingWaves();
+  Buffers& b = *buffers_;
+  const std::size_t n = count_ + k;
+  if (n > capacity_) {
+    // Grown by half at a time, so a scan arriving frame by frame is copied O(log N) times.
+    const std::size_t capacity = std::max(n, capacity_ + capacity_ / 2);
+    auto magnitudes = allocate<float>(capacity * pixels_, "frames");
+    auto waves = allocate<cfloat>(capacity * pixels_, "exit waves");
+    std::copy_n(b.magnitudes.get(), count_ * pixels_, magnitudes.get());
+    std::copy_n(b.exitWaves.get(), count_ * pixels_, waves.get());
+    b.magnitudes = std::move(magnitudes);
+    b.exitWaves = std::move(waves);
+    capacity_ = capacity;
+  }
+  b.auxiliary.reset();  // sized for the old count; refilled by the next reflectModulus
+  const std::size_t first = count_;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+  for (std::size_t j = 0; j < k; ++j) {
+    ifftshiftInto(added.magnitudes.data() + j * pixels_, b.magnitudes.get() + (first + j) * pixels_, m);
+    const auto [wr, wc] = added.windows[j];
+    formModelWave(model.probe.data(), model.object.data() + static_cast<std::size_t>(wr) * objectCols_ + wc,
+                  objectCols_, b.exitWaves.get() + (first + j) * pixels_, m);
+  }
+  windows_.insert(windows_.end(), added.windows.begin(), added.windows.end());
+  b.frameSums.resize(n);
+  count_ = n;
 }
 
 void CpuBackend::checkModel(const ModelView& model) const {

@@ -24,6 +24,7 @@ class CpuBackend final : public Backend {
   [[nodiscard]] std::string name() const override { return "cpu"; }
   void load(const FrameSet& frames) override;
   [[nodiscard]] std::size_t frameCount() const override { return count_; }
+  void appendFrames(const FrameSet& added, const ModelView& model) override;
   void formExitWaves(const ModelView& model) override;
   void readExitWaves(std::span<cfloat> out) const override;
   void writeExitWaves(std::span<const cfloat> in) override;
@@ -50,6 +51,7 @@ class CpuBackend final : public Backend {
   std::size_t frameSize_ = 0;  // M
   std::size_t pixels_ = 0;     // M * M
   std::size_t count_ = 0;
+  std::size_t capacity_ = 0;   // frames the arrays hold room for (appendFrames grows by half)
   std::size_t objectRows_ = 0;
   std::size_t objectCols_ = 0;
   std::vector<FrameWindow> windows_;

@@ -257,6 +257,14 @@ void ifftshiftInto(const float* in, float* out, std::size_t m) {
   }
 }
 
+// The inverse of ifftshiftInto: FFT order back to the detector's centred order.
+void fftshiftInto(const float* in, float* out, std::size_t m) {
+  const std::size_t h = m - m / 2;
+  for (std::size_t r = 0; r < m; ++r) {
+    for (std::size_t c = 0; c < m; ++c) out[r * m + c] = in[((r + h) % m) * m + (c + h) % m];
+  }
+}
+
 // ---- the backend ----------------------------------------------------------------------------
 
 class CudaBackend final : public Backend {
@@ -269,6 +277,7 @@ class CudaBackend final : public Backend {
   [[nodiscard]] std::string name() const override { return "cuda"; }
   [[nodiscard]] std::size_t frameCount() const override { return count_; }
   void load(const FrameSet& frames) override;
+  void appendFrames(const FrameSet& added, const ModelView& model) override;
   void formExitWaves(const ModelView& model) override;
   void readExitWaves(std::span<cfloat> out) const override;
   void writeExitWaves(std::span<const cfloat> in) override;
@@ -452,6 +461,62 @@ void CudaBackend::load(const FrameSet& frames) {
     fullPlan_.setWorkArea(fftWork_.get());
     if (restPlan_.valid()) restPlan_.setWorkArea(fftWork_.get());
   }
+}
+
+// Simple rather than fast: the resident set comes back to the host and is loaded again with the
+// new frames, because the batched plans and the per-row frame lists depend on the frame count.
+// One host round trip of the frames per call; the follower adds frames at most once per
+// iteration (docs/STREAMING.md). The new waves are formed on the device by the shared kernel.
+void CudaBackend::appendFrames(const FrameSet& added, const ModelView& model) {
+  requireLoaded();
+  checkModel(model);
+  if (added.frameSize != frameSize_ || added.objectRows != objectRows_ ||
+      added.objectCols != objectCols_) {
+    throw Error("cuda backend: added frames do not match the loaded frame size or object");
+  }
+  const std::size_t k = added.windows.size();
+  if (added.magnitudes.size() != k * pixels_) {
+    throw Error("cuda backend: " + std::to_string(added.magnitudes.size()) +
+                " magnitudes do not make " + std::to_string(k) + " frames");
+  }
+  if (k == 0) return;
+  activate();
+  const std::size_t n = count_;
+  const std::size_t m = frameSize_;
+  const std::size_t pixels = pixels_;
+  std::vector<float> shifted(n * pixels);
+  download(shifted.data(), magnitudes_.get(), shifted.size());
+  std::vector<float> magnitudes((n + k) * pixels);
+  for (std::size_t j = 0; j < n; ++j) fftshiftInto(shifted.data() + j * pixels, magnitudes.data() + j * pixels, m);
+  std::copy(added.magnitudes.begin(), added.magnitudes.end(), magnitudes.begin() + static_cast<std::ptrdiff_t>(n * pixels));
+  shifted = {};
+  std::vector<cfloat> waves(n * pixels);
+  download(waves.data(), exitWaves_.get(), waves.size());
+  std::vector<FrameWindow> windows(n + k);
+  download(windows.data(), windows_.get(), n);
+  std::copy(added.windows.begin(), added.windows.end(), windows.begin() + static_cast<std::ptrdiff_t>(n));
+  std::vector<float> validShifted(pixels);
+  std::vector<float> valid(pixels);
+  download(validShifted.data(), valid_.get(), pixels);
+  fftshiftInto(validShifted.data(), valid.data(), m);
+  std::vector<std::uint8_t> mask(pixels);
+  for (std::size_t i = 0; i < pixels; ++i) mask[i] = valid[i] == 0.0F ? 1 : 0;
+
+  FrameSet all;
+  all.frameSize = m;
+  all.objectRows = objectRows_;
+  all.objectCols = objectCols_;
+  all.magnitudes = magnitudes;
+  all.mask = mask;
+  all.windows = windows;
+  load(all);
+  upload(exitWaves_, waves.data(), waves.size());
+  upload(object_, model.object.data(), model.object.size());
+  upload(probe_, model.probe.data(), model.probe.size());
+  formWavesKernel<<<static_cast<unsigned>(k), kThreads>>>(
+      exitWaves_.get() + n * pixels, probe_.get(), object_.get(), windows_.get() + n,
+      static_cast<int>(m), static_cast<int>(objectCols_));
+  PTYX_CUDA_CHECK_LAUNCH("formWavesKernel");
 }
 
 void CudaBackend::formExitWaves(const ModelView& model) {
