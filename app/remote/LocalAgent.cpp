@@ -6,6 +6,12 @@
 #include <QRegularExpression>
 #include <QStandardPaths>
 
+#ifdef __linux__
+#include <sys/prctl.h>
+
+#include <csignal>
+#endif
+
 namespace ptyx::app {
 
 LocalAgent::LocalAgent(QObject* parent) : QObject(parent) {}
@@ -84,6 +90,10 @@ void LocalAgent::start() {
     if (e == QProcess::FailedToStart)
       emit failed(tr("cannot start %1: %2").arg(bin, process_->errorString()));
   });
+#ifdef __linux__
+  // The agent goes when the workbench goes, even when it crashes (its jobs run on regardless).
+  process_->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+#endif
   process_->start(bin, {QStringLiteral("serve"), QStringLiteral("--listen"),
                         QStringLiteral("127.0.0.1:0"), QStringLiteral("--data"), dataDirectory()});
 }
