@@ -6,6 +6,7 @@
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -34,6 +35,10 @@ SubmitJobDialog::SubmitJobDialog(RemoteJobs& jobs, CommandBus& bus, QWidget* par
   agent_ = new QComboBox(this);
   agent_->setObjectName(QStringLiteral("agentCombo"));
   form->addRow(tr("Agent"), agent_);
+  agentInfo_ = new QLabel(this);
+  agentInfo_->setObjectName(QStringLiteral("agentInfo"));
+  agentInfo_->setWordWrap(true);
+  form->addRow(QString(), agentInfo_);
   launcher_ = new QComboBox(this);
   launcher_->setObjectName(QStringLiteral("launcherCombo"));
   launcher_->addItems({QStringLiteral("local"), QStringLiteral("slurm")});
@@ -102,6 +107,7 @@ SubmitJobDialog::SubmitJobDialog(RemoteJobs& jobs, CommandBus& bus, QWidget* par
     if (p && p->local && gpus_->value() == 0) {
       capacity_->setValue(static_cast<double>(availableHostBytes()) / kGiB / ranks_->value());
     }
+    askAgent();
     updateEstimate();
   });
   for (auto* spin : {ranks_, gpus_}) {
@@ -127,6 +133,7 @@ void SubmitJobDialog::refresh() {
   const QString local = QString::fromLatin1(AgentProfiles::kLocalName);
   if (agent_->findText(local) < 0) agent_->addItem(local);
   if (!current.isEmpty()) setAgent(current);
+  askAgent();
   const QString scan = bus_.workbench().scanPath();
   if (name_->text().isEmpty() && !scan.isEmpty()) {
     name_->setText(RemoteJobs::agentName(QFileInfo(scan).completeBaseName()));
@@ -153,6 +160,39 @@ QString SubmitJobDialog::estimate() const {
 
 bool SubmitJobDialog::watchLive() const {
   return watch_->isChecked();
+}
+
+void SubmitJobDialog::askAgent() {
+  const int asked = ++asked_;
+  const AgentProfile* p = jobs_.profiles().find(agent());
+  // The loopback agent is asked once it runs; until then it offers what every agent has.
+  if (!p || (p->local && !jobs_.localAgent().isRunning())) {
+    agentInfo_->setText(p && p->local ? tr("Started on this machine when the job is submitted.")
+                                      : QString());
+    return;
+  }
+  agentInfo_->setText(tr("Asking %1…").arg(p->url.toString()));
+  jobs_.client(p->name)->health(
+      [this, asked](const client::AgentResult& r) {
+        if (asked != asked_) return;
+        if (!r.ok) {
+          agentInfo_->setText(r.error);
+          return;
+        }
+        QStringList launchers =
+            r.json.value(QStringLiteral("launchers")).toVariant().toStringList();
+        if (launchers.isEmpty()) launchers = {QStringLiteral("local")};
+        const QString current = launcher_->currentText();
+        launcher_->clear();
+        launcher_->addItems(launchers);
+        if (launchers.contains(current)) launcher_->setCurrentText(current);
+        const int gpus = static_cast<int>(r.json.value(QStringLiteral("gpus")).toArray().size());
+        agentInfo_->setText(tr("ptyx-agent %1: launchers %2; %3 GPU(s) in its local pool")
+                                .arg(r.json.value(QStringLiteral("version")).toString(),
+                                     launchers.join(QStringLiteral(", ")))
+                                .arg(gpus));
+      },
+      this);
 }
 
 void SubmitJobDialog::updateLauncher() {

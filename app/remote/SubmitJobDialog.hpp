@@ -38,6 +38,8 @@ class SubmitJobDialog : public QDialog {
  private:
   void updateEstimate();
   void updateLauncher();
+  /// Asks the agent (GET /health) which launchers and GPUs it has.
+  void askAgent();
 
   RemoteJobs& jobs_;
   CommandBus& bus_;
@@ -50,10 +52,12 @@ class SubmitJobDialog : public QDialog {
   QLineEdit* name_ = nullptr;
   QDoubleSpinBox* capacity_ = nullptr;
   QLabel* estimate_ = nullptr;
+  QLabel* agentInfo_ = nullptr;
   QLabel* problem_ = nullptr;
   QCheckBox* watch_ = nullptr;
   QPushButton* submit_ = nullptr;
   bool fits_ = false;
+  int asked_ = 0;  // answers to an earlier question are dropped
 };
 
 }  // namespace ptyx::app

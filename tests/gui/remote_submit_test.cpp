@@ -211,6 +211,10 @@ void RemoteSubmitTest::pausesRetunesAndStopsAJobFromTheMonitor() {
   QSignalSpy commands(&window_->bus(), &ptyx::app::CommandBus::commandExecuted);
   QVERIFY(window_->bus().setParameter(QStringLiteral("iterations"), QStringLiteral("1000000")));
   auto* dialog = remote->runLocally(2);
+  // The running local agent was asked what it offers.
+  auto* info = dialog->findChild<QLabel*>(QStringLiteral("agentInfo"));
+  QVERIFY(info);
+  QTRY_VERIFY_WITH_TIMEOUT(info->text().contains(QStringLiteral("launchers local")), 30000);
   QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("submitButton")),
                     Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(live.job() > job_, 60000);
