@@ -153,6 +153,33 @@ void CommandBus::redo() {
   executed(QStringLiteral("redo"), {{QStringLiteral("text"), text}});
 }
 
+void CommandBus::setJobHandlers(JobHandler submit, JobHandler control) {
+  submitJob_ = std::move(submit);
+  controlJob_ = std::move(control);
+}
+
+bool CommandBus::submitJob(const QJsonObject& arguments) {
+  const QString command = QStringLiteral("submit_job");
+  QString why = tr("Remote jobs are not available in this build.");
+  if (!submitJob_ || !submitJob_(arguments, &why)) {
+    emit commandRejected(command, why);
+    return false;
+  }
+  executed(command, arguments);
+  return true;
+}
+
+bool CommandBus::controlJob(const QJsonObject& arguments) {
+  const QString command = QStringLiteral("job_control");
+  QString why = tr("Remote jobs are not available in this build.");
+  if (!controlJob_ || !controlJob_(arguments, &why)) {
+    emit commandRejected(command, why);
+    return false;
+  }
+  executed(command, arguments);
+  return true;
+}
+
 bool CommandBus::saveResult(const QString& path, QString* why) {
   const auto result = workbench_.result();
   if (!result) {
@@ -170,6 +197,8 @@ bool CommandBus::saveResult(const QString& path, QString* why) {
 }
 
 bool CommandBus::execute(const QString& name, const QJsonObject& a) {
+  if (name == QLatin1String("submit_job")) return submitJob(a);
+  if (name == QLatin1String("job_control")) return controlJob(a);
   if (name == QLatin1String("open_scan")) {
     openScan(a.value(QStringLiteral("path")).toString());
     return true;

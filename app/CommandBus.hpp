@@ -9,6 +9,8 @@
 #include <QString>
 #include <QUndoStack>
 
+#include <functional>
+
 #include "Workbench.hpp"
 
 namespace ptyx::app {
@@ -39,10 +41,20 @@ class CommandBus : public QObject {
   /// fails. Recorded as {"save_result", {"path"}} with the hashes of what was written.
   bool saveResult(const QString& path, QString* why = nullptr);
 
+  /// Remote jobs (issue 6). The agent side lives in app/remote, which installs the handlers;
+  /// the bus records the commands like every other. A handler returns false and `why` when it
+  /// refuses (no such agent, nothing open, a job not running).
+  using JobHandler = std::function<bool(const QJsonObject& arguments, QString* why)>;
+  void setJobHandlers(JobHandler submit, JobHandler control);
+  /// Uploads the scan and submits a job: {"agent", "scan", "spec": {JobSpec v1 without "scan"}}.
+  bool submitJob(const QJsonObject& arguments);
+  /// Pause, resume, stop, retune or cancel a job: {"agent", "job", "command", "set"?}.
+  bool controlJob(const QJsonObject& arguments);
+
   /// Executes a recorded command: {"open_scan", {"path"}}, {"set_parameter", {"name",
   /// "value"}}, {"apply_preset", {"algorithm"}}, {"run"}, {"pause"}, {"resume"}, {"step"},
-  /// {"stop"}, {"undo"}, {"redo"}, {"save_result", {"path"}}. False for an unknown command or a
-  /// refused one.
+  /// {"stop"}, {"undo"}, {"redo"}, {"save_result", {"path"}}, {"submit_job", {...}},
+  /// {"job_control", {...}}. False for an unknown command or a refused one.
   bool execute(const QString& name, const QJsonObject& arguments);
 
  signals:
@@ -54,6 +66,8 @@ class CommandBus : public QObject {
 
   Workbench& workbench_;
   QUndoStack undo_;
+  JobHandler submitJob_;
+  JobHandler controlJob_;
 };
 
 }  // namespace ptyx::app

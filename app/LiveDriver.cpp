@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "MainWindow.hpp"
+#include "remote/LiveJob.hpp"
+#include "remote/RemoteJobs.hpp"
+#include "remote/RemoteUi.hpp"
 
 namespace ptyx::app {
 
@@ -101,6 +104,16 @@ int runLive(MainWindow& window, const LiveOptions& options) {
         return fail(QStringLiteral("parameter setting refused: ") + s);
     }
     probe.start();
+    if (options.localRanks > 0) {
+      // Run ▸ Run locally with N ranks, submitted as the dialog's Submit button would.
+      SubmitJobDialog* dialog = window.remote()->runLocally(options.localRanks);
+      if (!dialog->submit()) return fail(QStringLiteral("the job was not submitted"));
+      dialog->accept();
+      QObject::connect(
+          &window.remote()->jobs(), &RemoteJobs::failed, &window,
+          [&fail](const QString& title, const QString& message) { fail(title + ": " + message); });
+      return;
+    }
     if (!bus.run()) fail(QStringLiteral("the run did not start (see the checks panel)"));
   });
   QObject::connect(&workbench, &Workbench::iterated, &window,
@@ -122,6 +135,16 @@ int runLive(MainWindow& window, const LiveOptions& options) {
                                    qPrintable(options.screenshot), image.width(), image.height(),
                                    iterations);
                        window.bus().stop();
+                       LiveJob& live = window.remote()->live();
+                       if (options.localRanks > 0 && live.job() > 0) {
+                         // Cancel the followed job, then quit (at the latest after 10 s).
+                         QObject::connect(&window.remote()->jobs(), &RemoteJobs::jobControlled,
+                                          &window, [] { QApplication::quit(); });
+                         window.bus().controlJob(
+                             {{"agent", live.agent()}, {"job", live.job()}, {"command", "cancel"}});
+                         QTimer::singleShot(10000, &window, [] { QApplication::quit(); });
+                         return;
+                       }
                        QApplication::quit();
                      });
                    });

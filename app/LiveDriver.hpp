@@ -14,6 +14,7 @@ struct LiveOptions {
   QString screenshot;           ///< PNG to write of the window once `iterations` are drawn
   bool bench = false;           ///< print event-loop gap and view-update figures at the end
   QStringList settings;         ///< NAME=VALUE parameter settings applied before running
+  int localRanks = 0;           ///< > 0: submit to the local agent with this many ranks (issue 6)
   int width = 1240;             ///< window size
   int height = 760;
 };

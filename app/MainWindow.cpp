@@ -41,6 +41,7 @@
 #include "io/Formats.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
+#include "remote/RemoteUi.hpp"
 #include "render/Render.hpp"
 #include "sim/Simulator.hpp"
 #include "widgets/CameraLink.hpp"
@@ -122,6 +123,7 @@ MainWindow::MainWindow(QWidget* parent)
   buildMenus();
   buildDocks();
   buildSessionMenu();
+  remote_ = new RemoteUi(*this);
 
   iterationLabel_ = new QLabel(this);
   iterationLabel_->setObjectName(QStringLiteral("iterationLabel"));
@@ -158,6 +160,12 @@ MainWindow::MainWindow(QWidget* parent)
     showFindings();
     updateProbeFootprint();
   });
+  connect(&workbench_, &Workbench::remoteViewStarted, this, [this] {
+    errors_->clear();  // a job followed from an agent starts its curves afresh
+    recentSeconds_.clear();
+    updateStatus();
+  });
+  connect(&workbench_, &Workbench::remoteViewEnded, this, &MainWindow::updateStatus);
   connect(&workbench_, &Workbench::iterated, this, &MainWindow::onIterated);
   connect(&workbench_, &Workbench::snapshotReady, this, &MainWindow::onSnapshot);
   connect(&workbench_, &Workbench::resultChanged, this, [this] {
@@ -561,7 +569,7 @@ void MainWindow::onSnapshot(const std::shared_ptr<const Snapshot>& snapshot) {
 
 void MainWindow::updateStatus() {
   const int done = workbench_.iteration();
-  const int total = workbench_.parameters().iterations;
+  const int total = workbench_.totalIterations();
   iterationLabel_->setText(tr("Iteration %1 / %2").arg(done).arg(total));
   const double busy = std::accumulate(recentSeconds_.begin(), recentSeconds_.end(), 0.0);
   if (recentSeconds_.empty() || busy <= 0.0) {
@@ -571,7 +579,7 @@ void MainWindow::updateStatus() {
   }
   const double rate = static_cast<double>(recentSeconds_.size()) / busy;
   rateLabel_->setText(tr("%1 it/s").arg(number(rate, 3)));
-  const bool live = workbench_.state() == Workbench::State::Running;
+  const bool live = workbench_.state() == Workbench::State::Running || workbench_.remoteLive();
   etaLabel_->setText(live && total > done ? tr("ETA %1").arg(duration((total - done) / rate)) : tr("ETA —"));
 }
 

@@ -30,6 +30,7 @@ class ScanPositionPlot;
 namespace ptyx::app {
 
 class ParameterForm;
+class RemoteUi;
 class SessionRecorder;
 class SessionTimeline;
 
@@ -57,6 +58,8 @@ class MainWindow : public QMainWindow {
   /// "detector_pixel", "object_pixel", "object_size", "memory").
   [[nodiscard]] QString summary(const QString& key) const;
   [[nodiscard]] QString statusText() const;
+  /// Agents, remote jobs and their live view (app/remote, issue 6).
+  [[nodiscard]] RemoteUi* remote() const { return remote_; }
 
   /// File ▸ Save result without the dialog; false and a message box on failure.
   bool saveResult(const QString& path);
@@ -129,6 +132,7 @@ class MainWindow : public QMainWindow {
 
   std::deque<double> recentSeconds_;  // wall time of the last iterations, for rate and ETA
   bool quietErrors_ = false;          // no modal boxes (tests set PTYX_GUI_NO_DIALOGS)
+  RemoteUi* remote_ = nullptr;
 
   SessionRecorder* recorder_ = nullptr;  // owned by this window (QObject parent)
   SessionTimeline* timeline_ = nullptr;

@@ -151,6 +151,8 @@ bool Workbench::startWorker(QString* why) {
   }
   stopWorker();
   iteration_ = 0;
+  remoteIterations_ = 0;
+  remoteLive_ = false;
   result_.reset();
   held_ = false;
   holdAt_ = -1;
@@ -313,6 +315,36 @@ void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> res
       break;
   }
   emit runReturned(end, result_ ? static_cast<int>(result_->history.size()) : iteration_);
+}
+
+void Workbench::beginRemoteView(int iterations) {
+  iteration_ = 0;
+  remoteIterations_ = iterations > 0 ? iterations : params_.iterations;
+  remoteLive_ = true;
+  emit remoteViewStarted();
+}
+
+void Workbench::showRemoteIteration(const IterationMetrics& metrics) {
+  iteration_ = metrics.iteration;
+  emit iterated(metrics);
+}
+
+void Workbench::showRemoteSnapshot(std::shared_ptr<const Snapshot> snapshot) {
+  emit snapshotReady(std::move(snapshot));
+}
+
+void Workbench::endRemoteView() {
+  if (!remoteLive_) return;
+  remoteLive_ = false;
+  emit remoteViewEnded();
+}
+
+bool Workbench::adoptResult(std::shared_ptr<const Reconstruction> result) {
+  if (!result || state_ == State::Running || state_ == State::Paused) return false;
+  result_ = std::move(result);
+  if (state_ == State::Ready) setState(State::Finished);
+  emit resultChanged();
+  return true;
 }
 
 }  // namespace ptyx::app

@@ -63,6 +63,24 @@ class Workbench : public QObject {
   /// The current scan is followed while it grows (followScan), not opened.
   [[nodiscard]] bool following() const { return following_; }
 
+  // A job that runs elsewhere (an agent's, issue 6) shown in the live views as if it ran here:
+  // its metrics and snapshots leave through iterated and snapshotReady, so every view that
+  // follows a local run follows it. Local run control is untouched.
+  /// Starts following a job of `iterations` iterations; remoteViewStarted clears the views.
+  void beginRemoteView(int iterations);
+  void showRemoteIteration(const IterationMetrics& metrics);
+  void showRemoteSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  /// The followed job ended (or another is followed): no longer live.
+  void endRemoteView();
+  [[nodiscard]] bool remoteLive() const { return remoteLive_; }
+  /// The iterations the live run aims at: the followed job's, else the parameters'.
+  [[nodiscard]] int totalIterations() const {
+    return remoteIterations_ > 0 ? remoteIterations_ : params_.iterations;
+  }
+  /// A result fetched from an agent becomes the workbench's result (save, export, views).
+  /// False while a local run is live (its own result would replace it).
+  bool adoptResult(std::shared_ptr<const Reconstruction> result);
+
  signals:
   void stateChanged(ptyx::app::Workbench::State state);
   void scanLoaded(const QString& path);
@@ -74,6 +92,8 @@ class Workbench : public QObject {
   void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
   void resultChanged();
   void runFailed(const QString& message);
+  void remoteViewStarted();
+  void remoteViewEnded();
   /// A run was started (run, or step when none is live): a new Reconstructor from the parameters.
   void runStarted();
   /// The run returned control (paused, finished, stopped, failed) with `iteration` iterations
@@ -113,6 +133,8 @@ class Workbench : public QObject {
   QThread* loader_ = nullptr;  // reading a scan; joined before destruction
   QThread* thread_ = nullptr;  // the run's worker thread
   QPointer<RunWorker> worker_;
+  bool remoteLive_ = false;
+  int remoteIterations_ = 0;  // > 0 while a followed job's figures are shown
   int holdAt_ = -1;    // session replay's hold (holdAt), -1 when none
   bool held_ = false;  // the run returned control at that hold and waits, still Running
 };

@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
                          QStringLiteral("name=value"));
   QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("WxH"), QStringLiteral("wxh"),
                           QStringLiteral("1240x760"));
-  for (QCommandLineOption* o : {&screenshot, &bench, &iterations, &set, &size}) {
+  QCommandLineOption local(QStringLiteral("run-locally"), QStringLiteral("submit to a local agent"),
+                           QStringLiteral("ranks"), QStringLiteral("0"));
+  for (QCommandLineOption* o : {&screenshot, &bench, &iterations, &set, &size, &local}) {
     o->setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOption(*o);
   }
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     live.screenshot = parser.value(screenshot);
     live.bench = parser.isSet(bench);
     live.settings = parser.values(set);
+    live.localRanks = parser.value(local).toInt();
     const QStringList wh = parser.value(size).split(QLatin1Char('x'));
     if (wh.size() == 2) {
       live.width = wh[0].toInt();
