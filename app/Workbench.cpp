@@ -297,10 +297,10 @@ void Workbench::onSnapshot(std::shared_ptr<const Snapshot> snapshot) {
 
 void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> result,
                            const QString& message) {
-  if (result) {
-    result_ = std::move(result);
-    emit resultChanged();
-  }
+  // The state is settled before resultChanged, so that views see a run that has returned and
+  // show exactly the state it left (the last throttled snapshot may have been skipped).
+  const bool newResult = result != nullptr;
+  if (newResult) result_ = std::move(result);
   switch (end) {
     case RunEnd::Paused:  // the state already says so (or a resume is queued)
       // While Running, this is a hold (session replay) or a pause that a resume has overtaken.
@@ -314,6 +314,7 @@ void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> res
       emit runFailed(message);
       break;
   }
+  if (newResult) emit resultChanged();
   emit runReturned(end, result_ ? static_cast<int>(result_->history.size()) : iteration_);
 }
 
