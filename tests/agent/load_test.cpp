@@ -44,7 +44,13 @@ TEST(AgentLoad, FiftyJobsFromFiveClientsAllCompleteAndStreamGapless) {
     submitters.emplace_back([&, c] {
       const std::string& token = submitTokens[static_cast<std::size_t>(c)];
       const std::string scan = "scan-" + std::to_string(c) + ".cxi";
-      const Reply up = upload(port, token, scan, "sim.cxi");
+      // Five uploads at once exceed the agent's concurrent-upload limit (4): the one refused
+      // with 503 waits and tries again, as a real client does (AgentClient honours Retry-After).
+      Reply up = upload(port, token, scan, "sim.cxi");
+      for (int retry = 0; up.status == 503 && retry < 50; ++retry) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        up = upload(port, token, scan, "sim.cxi");
+      }
       if (up.status != 201) {
         const std::lock_guard lock(mutex);
         failures.push_back("upload " + scan + ": " + std::to_string(up.status) + " " + up.body);
