@@ -1,7 +1,5 @@
 #include "MainWindow.hpp"
 
-#include "FollowRun.hpp"
-
 #include <QAction>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -35,9 +33,11 @@
 #include <exception>
 #include <numeric>
 
+#include "FollowRun.hpp"
 #include "ParameterForm.hpp"
 #include "SessionRecorder.hpp"
 #include "SessionTimeline.hpp"
+#include "TextFormat.hpp"
 #include "io/Formats.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
@@ -66,15 +66,6 @@ const char* const kSummaryKeys[][2] = {
 };
 
 QString number(double v, int digits = 4) { return QString::number(v, 'g', digits); }
-
-QString duration(double seconds) {
-  const auto s = static_cast<long long>(std::lround(seconds));
-  return s >= 3600 ? QStringLiteral("%1:%2:%3")
-                         .arg(s / 3600)
-                         .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
-                         .arg(s % 60, 2, 10, QLatin1Char('0'))
-                   : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-}
 
 }  // namespace
 

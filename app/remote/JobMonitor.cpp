@@ -22,6 +22,7 @@
 #include "CommandBus.hpp"
 #include "LiveJob.hpp"
 #include "RemoteJobs.hpp"
+#include "TextFormat.hpp"
 #include "io/Formats.hpp"
 
 namespace ptyx::app {
@@ -40,15 +41,6 @@ bool running(const QString& state) {
 
 bool live(const QString& state) {
   return state == QLatin1String("queued") || state == QLatin1String("running");
-}
-
-QString duration(double seconds) {
-  const auto s = static_cast<long long>(std::lround(seconds));
-  return s >= 3600 ? QStringLiteral("%1:%2:%3")
-                         .arg(s / 3600)
-                         .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
-                         .arg(s % 60, 2, 10, QLatin1Char('0'))
-                   : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "GuiTestSupport.hpp"
 #include "MainWindow.hpp"
+#include "MainWindowTestSupport.hpp"
 #include "ParameterForm.hpp"
 #include "Preflight.hpp"
 #include "io/Formats.hpp"
@@ -74,15 +75,7 @@ class MainWindowTest : public QObject {
   Q_OBJECT
 
  public:
-  static void initMain() {
-    // Settings of this test stay in its scratch directory; errors go to the status bar, not to
-    // modal boxes nobody would close.
-    qputenv("XDG_CONFIG_HOME", QDir::currentPath().toLocal8Bit() + "/config");
-    qputenv("PTYX_GUI_NO_DIALOGS", "1");
-    QCoreApplication::setOrganizationName(QStringLiteral("PtyxTest"));
-    QCoreApplication::setApplicationName(QStringLiteral("ptyx-gui-test"));
-    ptyx::widgets::VtkRenderWidget::setDefaultSurfaceFormat();
-  }
+  static void initMain() { ptyx::test::isolateMainWindowTest("ptyx-gui-test"); }
 
  private slots:
   void initTestCase();
@@ -97,17 +90,9 @@ class MainWindowTest : public QObject {
   void cleanupTestCase();
 
  private:
-  QAction* action(const char* name) { return window_->findChild<QAction*>(QString::fromLatin1(name)); }
-  void setReal(const char* name, double value) {
-    auto* box = qobject_cast<QDoubleSpinBox*>(window_->parameterForm()->editor(name));
-    QVERIFY(box);
-    box->setValue(value);
-  }
-  void setInteger(const char* name, int value) {
-    auto* box = qobject_cast<QSpinBox*>(window_->parameterForm()->editor(name));
-    QVERIFY(box);
-    box->setValue(value);
-  }
+  QAction* action(const char* name) { return ptyx::test::windowAction(*window_, name); }
+  void setReal(const char* name, double value) { ptyx::test::setFormReal(*window_, name, value); }
+  void setInteger(const char* name, int value) { ptyx::test::setFormInteger(*window_, name, value); }
 
   QString scanPath_;
   std::unique_ptr<MainWindow> window_;

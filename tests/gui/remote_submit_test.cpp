@@ -25,6 +25,7 @@
 
 #include "GuiTestSupport.hpp"
 #include "MainWindow.hpp"
+#include "MainWindowTestSupport.hpp"
 #include "io/Formats.hpp"
 #include "remote/AgentProfiles.hpp"
 #include "remote/AgentProfilesDialog.hpp"
@@ -42,31 +43,11 @@ using ptyx::app::JobMonitor;
 using ptyx::app::MainWindow;
 using State = ptyx::app::Workbench::State;
 
-namespace {
-/// How many pixels differ between two frames of the same size.
-int changedPixels(const QImage& a, const QImage& b) {
-  if (a.size() != b.size()) return a.width() * a.height();
-  int n = 0;
-  for (int y = 0; y < a.height(); ++y) {
-    for (int x = 0; x < a.width(); ++x) n += a.pixel(x, y) != b.pixel(x, y) ? 1 : 0;
-  }
-  return n;
-}
-}  // namespace
-
 class RemoteSubmitTest : public QObject {
   Q_OBJECT
 
  public:
-  static void initMain() {
-    // Settings, agent profiles and the local agent's data stay in the test's scratch directory.
-    qputenv("XDG_CONFIG_HOME", QDir::currentPath().toLocal8Bit() + "/config");
-    qputenv("XDG_DATA_HOME", QDir::currentPath().toLocal8Bit() + "/data");
-    qputenv("PTYX_GUI_NO_DIALOGS", "1");
-    QCoreApplication::setOrganizationName(QStringLiteral("PtyxTest"));
-    QCoreApplication::setApplicationName(QStringLiteral("ptyx-gui-remote-test"));
-    ptyx::widgets::VtkRenderWidget::setDefaultSurfaceFormat();
-  }
+  static void initMain() { ptyx::test::isolateMainWindowTest("ptyx-gui-remote-test"); }
 
  private slots:
   void initTestCase();
@@ -174,7 +155,7 @@ void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
   const QImage after = ptyx::test::frame(*window_->objectAmplitudeView());
   ptyx::test::saveSample(after, QStringLiteral("remote_object_after"));
   ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("remote_main_window"));
-  QVERIFY2(changedPixels(before, after) > after.width() * after.height() / 20,
+  QVERIFY2(ptyx::test::differingPixels(before, after) > after.width() * after.height() / 20,
            "the object view shows the job's object, not the initial one");
   // The stream carries every line: one point per iteration, none lost or repeated.
   QCOMPARE(errors->pointCount(), 4000);

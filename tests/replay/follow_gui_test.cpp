@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "MainWindow.hpp"
+#include "gui/MainWindowTestSupport.hpp"
 #include "gui/GuiTestSupport.hpp"
 #include "io/Formats.hpp"
 #include "io/SwmrScan.hpp"
@@ -25,31 +26,11 @@ using ptyx::app::MainWindow;
 using ptyx::app::Workbench;
 using State = ptyx::app::Workbench::State;
 
-namespace {
-
-/// Pixels that differ between two frames of the same widget.
-int differingPixels(const QImage& a, const QImage& b) {
-  if (a.size() != b.size()) return a.width() * a.height();
-  int n = 0;
-  for (int y = 0; y < a.height(); ++y) {
-    for (int x = 0; x < a.width(); ++x) n += a.pixel(x, y) != b.pixel(x, y) ? 1 : 0;
-  }
-  return n;
-}
-
-}  // namespace
-
 class FollowGuiTest : public QObject {
   Q_OBJECT
 
  public:
-  static void initMain() {
-    qputenv("XDG_CONFIG_HOME", QDir::currentPath().toLocal8Bit() + "/config");
-    qputenv("PTYX_GUI_NO_DIALOGS", "1");
-    QCoreApplication::setOrganizationName(QStringLiteral("PtyxTest"));
-    QCoreApplication::setApplicationName(QStringLiteral("ptyx-gui-follow-test"));
-    ptyx::widgets::VtkRenderWidget::setDefaultSurfaceFormat();
-  }
+  static void initMain() { ptyx::test::isolateMainWindowTest("ptyx-gui-follow-test"); }
 
  private slots:
   void followsAStreamReplayWhileFramesArrive();
@@ -119,7 +100,7 @@ void FollowGuiTest::followsAStreamReplayWhileFramesArrive() {
   const QImage late = ptyx::test::frame(*window.objectAmplitudeView());
   ptyx::test::saveSample(early, QStringLiteral("follow_early"));
   ptyx::test::saveSample(late, QStringLiteral("follow_late"));
-  QVERIFY2(differingPixels(early, late) > late.width() * late.height() / 20,
+  QVERIFY2(ptyx::test::differingPixels(early, late) > late.width() * late.height() / 20,
            "the object view did not change while the frames arrived");
   const auto result = window.workbench().result();
   QVERIFY(result);

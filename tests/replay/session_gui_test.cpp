@@ -18,6 +18,7 @@
 
 #include "GuiTestSupport.hpp"
 #include "MainWindow.hpp"
+#include "MainWindowTestSupport.hpp"
 #include "ParameterForm.hpp"
 #include "SessionRecorder.hpp"
 #include "SessionTimeline.hpp"
@@ -56,15 +57,7 @@ class SessionGuiTest : public QObject {
   Q_OBJECT
 
  public:
-  static void initMain() {
-    // Settings and the session directory (AppDataLocation) stay in the test's scratch directory.
-    qputenv("XDG_CONFIG_HOME", QDir::currentPath().toLocal8Bit() + "/config");
-    qputenv("XDG_DATA_HOME", QDir::currentPath().toLocal8Bit() + "/data");
-    qputenv("PTYX_GUI_NO_DIALOGS", "1");
-    QCoreApplication::setOrganizationName(QStringLiteral("PtyxTest"));
-    QCoreApplication::setApplicationName(QStringLiteral("ptyx-session-test"));
-    ptyx::widgets::VtkRenderWidget::setDefaultSurfaceFormat();
-  }
+  static void initMain() { ptyx::test::isolateMainWindowTest("ptyx-session-test"); }
 
  private slots:
   void initTestCase();
@@ -75,19 +68,9 @@ class SessionGuiTest : public QObject {
   void cleanupTestCase();
 
  private:
-  QAction* action(const char* name) {
-    return window_->findChild<QAction*>(QString::fromLatin1(name));
-  }
-  void setReal(const char* name, double value) {
-    auto* box = qobject_cast<QDoubleSpinBox*>(window_->parameterForm()->editor(name));
-    QVERIFY(box);
-    box->setValue(value);
-  }
-  void setInteger(const char* name, int value) {
-    auto* box = qobject_cast<QSpinBox*>(window_->parameterForm()->editor(name));
-    QVERIFY(box);
-    box->setValue(value);
-  }
+  QAction* action(const char* name) { return ptyx::test::windowAction(*window_, name); }
+  void setReal(const char* name, double value) { ptyx::test::setFormReal(*window_, name, value); }
+  void setInteger(const char* name, int value) { ptyx::test::setFormInteger(*window_, name, value); }
 
   QString scanPath_;
   QString sessionPath_;
