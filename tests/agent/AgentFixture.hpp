@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "mpi/MpiRuns.hpp"
@@ -219,5 +220,24 @@ inline std::string runState(int port, const std::string& token, const std::strin
 }
 
 inline std::string absolute(const std::string& name) { return (fs::current_path() / name).string(); }
+
+/// A test with an agent of its own: a data directory named after the test, fresh on each run,
+/// and a token for it.
+class AgentTest : public ::testing::Test {
+ protected:
+  /// Starts the agent and waits until it listens (a fatal failure otherwise).
+  void startAgent() {
+    fs::remove_all("data-" + name());
+    agent_ = std::make_unique<Agent>(absolute("data-" + name()), freePort());
+    token_ = agent_->addToken();
+    agent_->start();
+    ASSERT_TRUE(agent_->ready()) << agent_->log();
+  }
+  static std::string name() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+  [[nodiscard]] int port() const { return agent_->port(); }
+
+  std::unique_ptr<Agent> agent_;
+  std::string token_;
+};
 
 }  // namespace ptyx::agenttest

@@ -60,20 +60,14 @@ void spin(int ms) {
   loop.exec();
 }
 
-class AgentClientTest : public ::testing::Test {
+class AgentClientTest : public AgentTest {
  protected:
   void SetUp() override {
     app();
     simulateScan();
-    fs::remove_all("data-" + name());
-    agent_ = std::make_unique<Agent>(absolute("data-" + name()), freePort());
-    token_ = agent_->addToken();
-    agent_->start();
-    ASSERT_TRUE(agent_->ready()) << agent_->log();
+    startAgent();
+    if (HasFatalFailure()) return;
     client_ = std::make_unique<AgentClient>(endpoint(token_), QStringLiteral("test-agent"));
-  }
-  static std::string name() {
-    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
   ptyx::client::AgentEndpoint endpoint(const std::string& token) const {
     return {QUrl(QStringLiteral("http://127.0.0.1:%1").arg(agent_->port())),
@@ -112,8 +106,6 @@ class AgentClientTest : public ::testing::Test {
     return last;
   }
 
-  std::unique_ptr<Agent> agent_;
-  std::string token_;
   std::unique_ptr<AgentClient> client_;
 };
 

@@ -61,25 +61,18 @@ class CuttableProxy {
   std::vector<std::pair<QPointer<QTcpSocket>, QPointer<QTcpSocket>>> pairs_;
 };
 
-class AgentStreamFault : public ::testing::Test {
+class AgentStreamFault : public AgentTest {
  protected:
   void SetUp() override {
     qtApp();
     simulateScan();
-    fs::remove_all("data-" + name());
-    agent_ = std::make_unique<Agent>(absolute("data-" + name()), freePort());
-    token_ = agent_->addToken();
-    agent_->start();
-    ASSERT_TRUE(agent_->ready()) << agent_->log();
+    startAgent();
+    if (HasFatalFailure()) return;
     ASSERT_EQ(upload(port(), token_, "sim.cxi", "sim.cxi").status, 201);
   }
   void TearDown() override {
     if (agent_) killJobsUnder(agent_->data());
   }
-  static std::string name() {
-    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  }
-  int port() const { return agent_->port(); }
   /// A job that runs until it is told to stop.
   long long submitLongJob() {
     const Reply r = request(
@@ -119,8 +112,6 @@ class AgentStreamFault : public ::testing::Test {
               << r.connects << " connections\n";
     EXPECT_TRUE(consecutive<int>(iterations, 1, iterations.size()));
   }
-  std::unique_ptr<Agent> agent_;
-  std::string token_;
 };
 
 TEST_F(AgentStreamFault, CutConnectionsResumeWithoutGapsOrRepeats) {

@@ -10,22 +10,15 @@ namespace {
 
 constexpr int kIterations = 40;
 
-class AgentStream : public ::testing::Test {
+class AgentStream : public AgentTest {
  protected:
   void SetUp() override {
     qtApp();
     simulateScan();
-    fs::remove_all("data-" + name());
-    agent_ = std::make_unique<Agent>(absolute("data-" + name()), freePort());
-    token_ = agent_->addToken();
-    agent_->start();
-    ASSERT_TRUE(agent_->ready()) << agent_->log();
+    startAgent();
+    if (HasFatalFailure()) return;
     ASSERT_EQ(upload(port(), token_, "sim.cxi", "sim.cxi").status, 201);
   }
-  static std::string name() {
-    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  }
-  int port() const { return agent_->port(); }
   long long submit(const json& parameters) {
     const Reply r = request(
         port(), "POST", "/jobs", bearer(token_),
@@ -55,8 +48,6 @@ class AgentStream : public ::testing::Test {
         {"Upgrade: websocket", "Connection: Upgrade",
          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: " + version});
   }
-  std::unique_ptr<Agent> agent_;
-  std::string token_;
 };
 
 TEST_F(AgentStream, DeliversEveryLineInOrderThenTheEnd) {
