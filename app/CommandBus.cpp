@@ -17,8 +17,11 @@ class SetParametersCommand final : public QUndoCommand {
  public:
   SetParametersCommand(Workbench& workbench, ReconParams before, ReconParams after,
                        const QString& text, int mergeId)
-      : QUndoCommand(text), workbench_(workbench), before_(std::move(before)),
-        after_(std::move(after)), mergeId_(mergeId) {}
+      : QUndoCommand(text),
+        workbench_(workbench),
+        before_(std::move(before)),
+        after_(std::move(after)),
+        mergeId_(mergeId) {}
   void redo() override { workbench_.setParameters(after_); }
   void undo() override { workbench_.setParameters(before_); }
   [[nodiscard]] int id() const override { return mergeId_; }
@@ -203,7 +206,8 @@ bool CommandBus::execute(const QString& name, const QJsonObject& a) {
     openScan(a.value(QStringLiteral("path")).toString());
     return true;
   }
-  if (name == QLatin1String("follow_scan")) return followScan(a.value(QStringLiteral("path")).toString());
+  if (name == QLatin1String("follow_scan"))
+    return followScan(a.value(QStringLiteral("path")).toString());
   if (name == QLatin1String("set_parameter")) {
     return setParameter(a.value(QStringLiteral("name")).toString(),
                         a.value(QStringLiteral("value")).toString());
@@ -219,12 +223,18 @@ bool CommandBus::execute(const QString& name, const QJsonObject& a) {
   }
   if (name == QLatin1String("run")) return run();
   if (name == QLatin1String("step")) return step();
-  if (name == QLatin1String("pause")) pause();
-  else if (name == QLatin1String("resume")) resume();
-  else if (name == QLatin1String("stop")) stop();
-  else if (name == QLatin1String("undo")) undo();
-  else if (name == QLatin1String("redo")) redo();
-  else return false;
+  if (name == QLatin1String("pause"))
+    pause();
+  else if (name == QLatin1String("resume"))
+    resume();
+  else if (name == QLatin1String("stop"))
+    stop();
+  else if (name == QLatin1String("undo"))
+    undo();
+  else if (name == QLatin1String("redo"))
+    redo();
+  else
+    return false;
   return true;
 }
 

@@ -48,7 +48,9 @@ class TickProbe {
                       [this](std::size_t a, std::size_t b) { return gaps_ms_[a] > gaps_ms_[b]; });
     QStringList parts;
     for (std::size_t i = 0; i < n; ++i)
-      parts << QStringLiteral("%1 ms@%2 s").arg(gaps_ms_[order[i]], 0, 'f', 1).arg(at_s_[order[i]], 0, 'f', 2);
+      parts << QStringLiteral("%1 ms@%2 s")
+                   .arg(gaps_ms_[order[i]], 0, 'f', 1)
+                   .arg(at_s_[order[i]], 0, 'f', 2);
     return parts.join(QStringLiteral(", "));
   }
 
@@ -92,8 +94,9 @@ int runLive(MainWindow& window, const LiveOptions& options) {
                    [&fail](const QString& path, const QString& message) {
                      fail(QStringLiteral("cannot open %1: %2").arg(path, message));
                    });
-  QObject::connect(&workbench, &Workbench::runFailed, &window,
-                   [&fail](const QString& message) { fail(QStringLiteral("run failed: ") + message); });
+  QObject::connect(&workbench, &Workbench::runFailed, &window, [&fail](const QString& message) {
+    fail(QStringLiteral("run failed: ") + message);
+  });
   QObject::connect(&workbench, &Workbench::scanLoaded, &window, [&](const QString&) {
     CommandBus& bus = window.bus();
     // A screenshot is taken mid-run: the run is longer than the iterations before the shot.
@@ -163,7 +166,8 @@ int runLive(MainWindow& window, const LiveOptions& options) {
     runSeconds = probe.seconds();
     if (options.bench) QApplication::quit();
     // A screenshot run quits once the last snapshot is grabbed; the final snapshot always comes.
-    else if (options.screenshot.isEmpty()) QApplication::quit();
+    else if (options.screenshot.isEmpty())
+      QApplication::quit();
   });
 
   window.bus().openScan(options.scan);
@@ -178,9 +182,10 @@ int runLive(MainWindow& window, const LiveOptions& options) {
                 iterations / std::max(runSeconds, 1e-9));
     std::printf("view updates (snapshots drawn): %d, %.2f per second\n", snapshots,
                 snapshots / std::max(runSeconds, 1e-9));
-    std::printf("event-loop ticks: %zu, gap max %.1f ms, p99 %.1f ms, p50 %.2f ms, gaps > 50 ms: %ld\n",
-                gaps.size(), maxGap, percentile(gaps, 0.99), percentile(gaps, 0.5),
-                static_cast<long>(over));
+    std::printf(
+        "event-loop ticks: %zu, gap max %.1f ms, p99 %.1f ms, p50 %.2f ms, gaps > 50 ms: %ld\n",
+        gaps.size(), maxGap, percentile(gaps, 0.99), percentile(gaps, 0.5),
+        static_cast<long>(over));
     std::printf("longest gaps: %s\n", qPrintable(probe.longest(5)));
     const std::vector<double> openGaps = opening.gaps();
     std::printf("before Run (the opened scan's first paint, %.1f s settle): gap max %.1f ms\n",

@@ -9,13 +9,13 @@ namespace ptyx::app {
 class MainWindow;
 
 struct LiveOptions {
-  QString scan;                 ///< CXI scan to open
-  int iterations = 30;          ///< iterations to run (the run's `iterations` parameter)
-  QString screenshot;           ///< PNG to write of the window once `iterations` are drawn
-  bool bench = false;           ///< print event-loop gap and view-update figures at the end
-  QStringList settings;         ///< NAME=VALUE parameter settings applied before running
-  int localRanks = 0;           ///< > 0: submit to the local agent with this many ranks (issue 6)
-  int width = 1240;             ///< window size
+  QString scan;          ///< CXI scan to open
+  int iterations = 30;   ///< iterations to run (the run's `iterations` parameter)
+  QString screenshot;    ///< PNG to write of the window once `iterations` are drawn
+  bool bench = false;    ///< print event-loop gap and view-update figures at the end
+  QStringList settings;  ///< NAME=VALUE parameter settings applied before running
+  int localRanks = 0;    ///< > 0: submit to the local agent with this many ranks (issue 6)
+  int width = 1240;      ///< window size
   int height = 760;
 };
 

@@ -57,20 +57,26 @@ constexpr int kMaxRecent = 8;
 constexpr std::size_t kRateWindow = 20;  // iterations the rate is averaged over
 
 const char* const kSummaryKeys[][2] = {
-    {"file", "File"},           {"frames", "Frames"},
-    {"frame_size", "Frame size"}, {"energy", "Energy"},
-    {"distance", "Distance"},   {"detector_pixel", "Detector pixel"},
-    {"object_pixel", "Object pixel"}, {"object_size", "Object size"},
-    {"mask", "Masked pixels"},  {"truth", "Ground truth"},
+    {"file", "File"},
+    {"frames", "Frames"},
+    {"frame_size", "Frame size"},
+    {"energy", "Energy"},
+    {"distance", "Distance"},
+    {"detector_pixel", "Detector pixel"},
+    {"object_pixel", "Object pixel"},
+    {"object_size", "Object size"},
+    {"mask", "Masked pixels"},
+    {"truth", "Ground truth"},
     {"memory", "Memory (1 rank)"},
 };
 
-QString number(double v, int digits = 4) { return QString::number(v, 'g', digits); }
+QString number(double v, int digits = 4) {
+  return QString::number(v, 'g', digits);
+}
 
 }  // namespace
 
-MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), bus_(workbench_) {
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) {
   setObjectName(QStringLiteral("PtyxMainWindow"));
   setWindowTitle(QStringLiteral("Ptyx"));
   setAcceptDrops(true);
@@ -102,7 +108,10 @@ MainWindow::MainWindow(QWidget* parent)
 
   auto pixelReadout = [this](int column, int row, double amplitude, double phase) {
     statusBar()->showMessage(tr("(%1, %2)  amplitude %3  phase %4 rad")
-                                 .arg(column).arg(row).arg(number(amplitude)).arg(number(phase, 3)),
+                                 .arg(column)
+                                 .arg(row)
+                                 .arg(number(amplitude))
+                                 .arg(number(phase, 3)),
                              3000);
   };
   connect(objectAmplitude_, &widgets::ComplexImageView::pixelHovered, this, pixelReadout);
@@ -137,9 +146,10 @@ MainWindow::MainWindow(QWidget* parent)
     objectAmplitude_->resetView();
     statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
   });
-  connect(&workbench_, &Workbench::loadFailed, this, [this](const QString& path, const QString& message) {
-    showError(tr("Cannot open %1").arg(QFileInfo(path).fileName()), message);
-  });
+  connect(&workbench_, &Workbench::loadFailed, this,
+          [this](const QString& path, const QString& message) {
+            showError(tr("Cannot open %1").arg(QFileInfo(path).fileName()), message);
+          });
   connect(&workbench_, &Workbench::parametersChanged, this, [this](const ReconParams& p) {
     form_->setValues(p);
     preset_->setCurrentText(QString::fromStdString(toString(p.algorithm)).toUpper());
@@ -162,7 +172,8 @@ MainWindow::MainWindow(QWidget* parent)
   connect(&workbench_, &Workbench::resultChanged, this, [this] {
     // The run returned control: show exactly the state it left (a throttled snapshot may have
     // been skipped just before).
-    if (const auto result = workbench_.result(); result && workbench_.state() != Workbench::State::Running) {
+    if (const auto result = workbench_.result();
+        result && workbench_.state() != Workbench::State::Running) {
       objectAmplitude_->setImage(result->object);
       objectPhase_->setImage(result->object);
       probe_->setImage(result->probe);
@@ -171,14 +182,15 @@ MainWindow::MainWindow(QWidget* parent)
   });
   connect(&workbench_, &Workbench::runFailed, this,
           [this](const QString& message) { showError(tr("The reconstruction failed"), message); });
-  connect(&bus_, &CommandBus::commandRejected, this, [this](const QString& name, const QString& why) {
-    if (name == QLatin1String("set_parameter") || name == QLatin1String("apply_preset")) {
-      form_->setValues(workbench_.parameters());  // show the value that still holds
-      statusBar()->showMessage(why, 8000);
-    } else {
-      showError(tr("Cannot %1").arg(name), why);
-    }
-  });
+  connect(&bus_, &CommandBus::commandRejected, this,
+          [this](const QString& name, const QString& why) {
+            if (name == QLatin1String("set_parameter") || name == QLatin1String("apply_preset")) {
+              form_->setValues(workbench_.parameters());  // show the value that still holds
+              statusBar()->showMessage(why, 8000);
+            } else {
+              showError(tr("Cannot %1").arg(name), why);
+            }
+          });
 
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -302,7 +314,10 @@ void MainWindow::buildMenus() {
   file->addAction(openAction_);
   recentMenu_ = file->addMenu(tr("Open &recent"));
   recentMenu_->setObjectName(QStringLiteral("recentMenu"));
-  installFollowUi(*this, *file, file->addSeparator(), bus_, [this] { showSummary(); showScanData(); });
+  installFollowUi(*this, *file, file->addSeparator(), bus_, [this] {
+    showSummary();
+    showScanData();
+  });
   file->addAction(saveAction_);
   file->addAction(exportAction_);
   file->addSeparator();
@@ -357,7 +372,8 @@ void MainWindow::buildDocks() {
   presetRow->addWidget(new QLabel(tr("Preset"), paramsPanel));
   preset_ = new QComboBox(paramsPanel);
   preset_->setObjectName(QStringLiteral("presetCombo"));
-  preset_->addItems({QStringLiteral("DM"), QStringLiteral("RAAR"), QStringLiteral("HIO"), QStringLiteral("ER")});
+  preset_->addItems(
+      {QStringLiteral("DM"), QStringLiteral("RAAR"), QStringLiteral("HIO"), QStringLiteral("ER")});
   preset_->setToolTip(tr("Sets the algorithm and its usual β, γ"));
   connect(preset_, &QComboBox::activated, this,
           [this](int index) { bus_.applyPreset(preset_->itemText(index).toLower()); });
@@ -394,13 +410,17 @@ void MainWindow::buildDocks() {
   scanPlot_ = new widgets::ScanPositionPlot(this);
   scanPlot_->setObjectName(QStringLiteral("scanPositionPlot"));
   scanPlot_->setMinimumSize(240, 200);
-  connect(scanPlot_, &widgets::ScanPositionPlot::frameSelected, diffraction_, &widgets::DiffractionView::setFrame);
+  connect(scanPlot_, &widgets::ScanPositionPlot::frameSelected, diffraction_,
+          &widgets::DiffractionView::setFrame);
   connect(diffraction_, &widgets::DiffractionView::frameChanged, scanPlot_,
           &widgets::ScanPositionPlot::setSelectedFrame);
   connect(diffraction_, &widgets::DiffractionView::pixelHovered, this,
           [this](int row, int column, double counts, bool masked) {
             statusBar()->showMessage(tr("frame %1 (%2, %3)  %4 counts%5")
-                                         .arg(diffraction_->frame()).arg(column).arg(row).arg(number(counts))
+                                         .arg(diffraction_->frame())
+                                         .arg(column)
+                                         .arg(row)
+                                         .arg(number(counts))
                                          .arg(masked ? tr("  (masked)") : QString()),
                                      3000);
           });
@@ -436,7 +456,8 @@ void MainWindow::showScanData() {
     diffraction_->setFrames(scan->magnitudes, scan->mask);
   } catch (const std::exception& e) {
     diffraction_->clear();
-    statusBar()->showMessage(tr("Cannot show the diffraction frames: %1").arg(QString::fromStdString(e.what())), 8000);
+    statusBar()->showMessage(
+        tr("Cannot show the diffraction frames: %1").arg(QString::fromStdString(e.what())), 8000);
   }
   scanPlot_->setPositions(scan->positions);
   scanPlot_->colourByFrameIndex();
@@ -463,13 +484,15 @@ QString MainWindow::summary(const QString& key) const {
 }
 
 QString MainWindow::statusText() const {
-  return QStringList{iterationLabel_->text(), rateLabel_->text(), etaLabel_->text()}.join(QStringLiteral("  "));
+  return QStringList{iterationLabel_->text(), rateLabel_->text(), etaLabel_->text()}.join(
+      QStringLiteral("  "));
 }
 
 void MainWindow::showSummary() {
   const auto scan = workbench_.scan();
   auto set = [this](const char* key, const QString& text) {
-    if (auto* l = summaryPanel_->findChild<QLabel*>(QStringLiteral("summary_%1").arg(QLatin1String(key)))) {
+    if (auto* l = summaryPanel_->findChild<QLabel*>(
+            QStringLiteral("summary_%1").arg(QLatin1String(key)))) {
       l->setText(text);
     }
   };
@@ -485,7 +508,9 @@ void MainWindow::showSummary() {
                                          .arg(number(g.wavelength_m * 1e9))
                                    : tr("unknown"));
   set("distance", QStringLiteral("%1 m").arg(number(g.distance_m)));
-  set("detector_pixel", QStringLiteral("%1 × %2 µm").arg(number(g.pixelSizeY_m * 1e6)).arg(number(g.pixelSizeX_m * 1e6)));
+  set("detector_pixel", QStringLiteral("%1 × %2 µm")
+                            .arg(number(g.pixelSizeY_m * 1e6))
+                            .arg(number(g.pixelSizeX_m * 1e6)));
   const double py = objectPixelSize(g, m, g.pixelSizeY_m);
   const double px = objectPixelSize(g, m, g.pixelSizeX_m);
   set("object_pixel", QStringLiteral("%1 × %2 nm").arg(number(py * 1e9)).arg(number(px * 1e9)));
@@ -505,7 +530,8 @@ void MainWindow::showSummary() {
   memory.frameSize = m;
   memory.objectRows = layout.rows;
   memory.objectCols = layout.cols;
-  memory.threads = static_cast<std::size_t>(p.threads > 0 ? p.threads : QThread::idealThreadCount());
+  memory.threads =
+      static_cast<std::size_t>(p.threads > 0 ? p.threads : QThread::idealThreadCount());
   memory.auxiliaryWaves = needsAuxiliaryWaves(p);
   set("memory", QString::fromStdString(formatBytes(planRank(memory, 1).perRank())));
 }
@@ -521,7 +547,8 @@ void MainWindow::showFindings() {
     const auto icon = f.severity == Finding::Severity::Error     ? QStyle::SP_MessageBoxCritical
                       : f.severity == Finding::Severity::Warning ? QStyle::SP_MessageBoxWarning
                                                                  : QStyle::SP_MessageBoxInformation;
-    auto* item = new QListWidgetItem(style()->standardIcon(icon), QString::fromStdString(f.message), checks_);
+    auto* item = new QListWidgetItem(style()->standardIcon(icon), QString::fromStdString(f.message),
+                                     checks_);
     item->setData(Qt::UserRole, static_cast<int>(f.severity));
     item->setToolTip(QString::fromStdString(f.check));
   }
@@ -543,7 +570,8 @@ void MainWindow::onIterated(const IterationMetrics& metrics) {
   recentSeconds_.push_back(metrics.seconds);
   while (recentSeconds_.size() > kRateWindow) recentSeconds_.pop_front();
   if (metrics.parametersChanged) {
-    statusBar()->showMessage(tr("Parameter change applied at iteration %1").arg(metrics.iteration), 5000);
+    statusBar()->showMessage(tr("Parameter change applied at iteration %1").arg(metrics.iteration),
+                             5000);
   }
   updateStatus();
 }
@@ -571,7 +599,8 @@ void MainWindow::updateStatus() {
   const double rate = static_cast<double>(recentSeconds_.size()) / busy;
   rateLabel_->setText(tr("%1 it/s").arg(number(rate, 3)));
   const bool live = workbench_.state() == Workbench::State::Running || workbench_.remoteLive();
-  etaLabel_->setText(live && total > done ? tr("ETA %1").arg(duration((total - done) / rate)) : tr("ETA —"));
+  etaLabel_->setText(live && total > done ? tr("ETA %1").arg(duration((total - done) / rate))
+                                          : tr("ETA —"));
 }
 
 void MainWindow::onStateChanged(Workbench::State state) {
@@ -593,7 +622,8 @@ void MainWindow::updateActions() {
   runAction_->setText(s == S::Paused ? tr("&Resume") : tr("&Run"));
   pauseAction_->setEnabled(s == S::Running || s == S::Paused);
   pauseAction_->setText(s == S::Paused ? tr("&Resume") : tr("&Pause"));
-  pauseAction_->setIcon(style()->standardIcon(s == S::Paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+  pauseAction_->setIcon(
+      style()->standardIcon(s == S::Paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
   stepAction_->setEnabled(scan && (s == S::Ready || s == S::Paused || s == S::Finished));
   stopAction_->setEnabled(s == S::Running || s == S::Paused);
   const bool haveResult = workbench_.result() != nullptr;
@@ -608,9 +638,10 @@ void MainWindow::showError(const QString& title, const QString& message) {
 
 void MainWindow::openDialog() {
   QSettings settings;
-  const QString start = settings.value(QStringLiteral("lastDirectory"), QDir::homePath()).toString();
-  const QString path = QFileDialog::getOpenFileName(this, tr("Open scan"), start,
-                                                    tr("CXI scans (*.cxi *.h5 *.hdf5);;All files (*)"));
+  const QString start =
+      settings.value(QStringLiteral("lastDirectory"), QDir::homePath()).toString();
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Open scan"), start, tr("CXI scans (*.cxi *.h5 *.hdf5);;All files (*)"));
   if (path.isEmpty()) return;
   settings.setValue(QStringLiteral("lastDirectory"), QFileInfo(path).absolutePath());
   bus_.openScan(path);
@@ -645,15 +676,17 @@ bool MainWindow::exportPngs(const QString& directory) {
 }
 
 void MainWindow::saveDialog() {
-  QString suggestion = QFileInfo(workbench_.scanPath()).completeBaseName() + QStringLiteral("-result.cxi");
+  QString suggestion =
+      QFileInfo(workbench_.scanPath()).completeBaseName() + QStringLiteral("-result.cxi");
   suggestion = QFileInfo(workbench_.scanPath()).absoluteDir().filePath(suggestion);
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save result"), suggestion, tr("CXI (*.cxi)"));
+  const QString path =
+      QFileDialog::getSaveFileName(this, tr("Save result"), suggestion, tr("CXI (*.cxi)"));
   if (!path.isEmpty()) saveResult(path);
 }
 
 void MainWindow::exportDialog() {
-  const QString dir = QFileDialog::getExistingDirectory(this, tr("Export PNGs to"),
-                                                        QFileInfo(workbench_.scanPath()).absolutePath());
+  const QString dir = QFileDialog::getExistingDirectory(
+      this, tr("Export PNGs to"), QFileInfo(workbench_.scanPath()).absolutePath());
   if (!dir.isEmpty()) exportPngs(dir);
 }
 
@@ -675,7 +708,8 @@ void MainWindow::updateRecentMenu() {
   recentMenu_->clear();
   const QStringList files = recentFiles();
   for (const QString& f : files) {
-    recentMenu_->addAction(QFileInfo(f).fileName(), this, [this, f] { bus_.openScan(f); })->setToolTip(f);
+    recentMenu_->addAction(QFileInfo(f).fileName(), this, [this, f] { bus_.openScan(f); })
+        ->setToolTip(f);
   }
   recentMenu_->setEnabled(!files.isEmpty());
 }

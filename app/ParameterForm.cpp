@@ -52,7 +52,9 @@ class NumberSpinBox final : public QDoubleSpinBox {
   }
 };
 
-QString text(const std::string& s) { return QString::fromStdString(s); }
+QString text(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 }  // namespace
 
@@ -110,8 +112,9 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
         browse->setText(QStringLiteral("…"));
         browse->setToolTip(tr("Choose a file"));
         connect(browse, &QToolButton::clicked, this, [this, name, edit] {
-          const QString path = QFileDialog::getOpenFileName(
-              this, tr("Choose a file"), edit->text(), tr("CXI/HDF5 (*.cxi *.h5 *.hdf5);;All files (*)"));
+          const QString path =
+              QFileDialog::getOpenFileName(this, tr("Choose a file"), edit->text(),
+                                           tr("CXI/HDF5 (*.cxi *.h5 *.hdf5);;All files (*)"));
           if (path.isEmpty()) return;
           edit->setText(path);
           report(name, path);
@@ -126,7 +129,9 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
       }
     }
     editor->setObjectName(text("param_" + name));
-    const QString help = text(spec.help) + (spec.unit.empty() ? QString() : QStringLiteral(" [%1]").arg(text(spec.unit)));
+    const QString help =
+        text(spec.help) +
+        (spec.unit.empty() ? QString() : QStringLiteral(" [%1]").arg(text(spec.unit)));
     editor->setToolTip(help);
     editors_[name] = editor;
     auto* label = new QLabel(text(name), this);

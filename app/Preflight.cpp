@@ -72,14 +72,16 @@ std::vector<Finding> checkScan(const Scan& scan) {
   }
 
   std::vector<double> sorted = sums;
-  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n / 2), sorted.end());
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                   sorted.end());
   const double median = sorted[n / 2];
   std::vector<std::size_t> empty;
   for (std::size_t j = 0; j < n; ++j) {
     if (sums[j] <= 1e-3 * median) empty.push_back(j);
   }
   if (empty.size() == n) {
-    out.push_back({Severity::Error, "frames", "Every frame is empty (no counts in unmasked pixels)."});
+    out.push_back(
+        {Severity::Error, "frames", "Every frame is empty (no counts in unmasked pixels)."});
   } else if (!empty.empty()) {
     out.push_back({Severity::Warning, "frames",
                    std::to_string(empty.size()) + " of " + std::to_string(n) +
@@ -102,9 +104,11 @@ std::vector<Finding> checkScan(const Scan& scan) {
     }
     if (!saturated.empty()) {
       out.push_back({Severity::Warning, "frames",
-                     std::to_string(saturated.size()) + " frames have a plateau of pixels at the "
-                     "scan's maximum value (frames " + listFrames(saturated) +
-                     "): the detector may have saturated; mask those pixels."});
+                     std::to_string(saturated.size()) +
+                         " frames have a plateau of pixels at the "
+                         "scan's maximum value (frames " +
+                         listFrames(saturated) +
+                         "): the detector may have saturated; mask those pixels."});
     }
   }
 
@@ -119,7 +123,8 @@ std::vector<Finding> checkScan(const Scan& scan) {
                      "The mask covers " + percent(fraction) +
                          " of the detector: the modulus constraint is weak there."});
     } else if (masked > 0) {
-      out.push_back({Severity::Info, "mask", "The mask covers " + percent(fraction) + " of the detector."});
+      out.push_back(
+          {Severity::Info, "mask", "The mask covers " + percent(fraction) + " of the detector."});
     }
     // The centre (zero frequency) carries most of the signal; a masked centre (beamstop) leaves
     // the low frequencies of the object unconstrained.
@@ -208,12 +213,15 @@ std::vector<Finding> checkRun(const Scan& scan, const ReconParams& params,
       if (object.rows() < layout.rows || object.cols() < layout.cols) {
         out.push_back({Severity::Warning, "object",
                        "The initial object (" + std::to_string(object.rows()) + "x" +
-                           std::to_string(object.cols()) + ") is smaller than the area the "
-                           "positions cover (" + std::to_string(layout.rows) + "x" +
-                           std::to_string(layout.cols) + " pixels)."});
+                           std::to_string(object.cols()) +
+                           ") is smaller than the area the "
+                           "positions cover (" +
+                           std::to_string(layout.rows) + "x" + std::to_string(layout.cols) +
+                           " pixels)."});
       }
     } catch (const std::exception& e) {
-      out.push_back({Severity::Error, "object", std::string("The initial object cannot be read: ") + e.what()});
+      out.push_back({Severity::Error, "object",
+                     std::string("The initial object cannot be read: ") + e.what()});
     }
   }
   if (params.probeUpdateStart >= params.iterations) {

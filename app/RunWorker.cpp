@@ -34,9 +34,13 @@ RunWorker::RunWorker(std::shared_ptr<const Scan> scan, const ReconParams& params
 
 RunWorker::~RunWorker() = default;
 
-void RunWorker::requestPause(bool paused) { paused_.store(paused); }
+void RunWorker::requestPause(bool paused) {
+  paused_.store(paused);
+}
 
-void RunWorker::requestStop() { stop_.store(true); }
+void RunWorker::requestStop() {
+  stop_.store(true);
+}
 
 void RunWorker::requestParameters(const ReconParams& params) {
   const std::lock_guard lock(requestMutex_);
@@ -64,8 +68,9 @@ void RunWorker::setFollow(FollowRun* follow) {
 void RunWorker::build() {
   yieldToInteractiveThreads();
   backend_ = makeBackend("cpu", {params_.threads});
-  reconstructor_ = follow_ ? follow_->start(params_, *backend_, communicator_, stop_)
-                           : std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);
+  reconstructor_ = follow_
+                       ? follow_->start(params_, *backend_, communicator_, stop_)
+                       : std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);
   observer_ = std::make_unique<ObserverAdapter>(*this);
   reconstructor_->addObserver(observer_.get());
 }
@@ -74,8 +79,7 @@ std::shared_ptr<const Reconstruction> RunWorker::currentResult() const {
   auto result = std::make_shared<Reconstruction>(reconstructor_->result());
   result->provenance.program = "ptyx-gui";
   result->provenance.version = PTYX_VERSION;
-  result->provenance.date =
-      QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
+  result->provenance.date = QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
   result->provenance.commandLine = "ptyx-gui";
   result->provenance.inputPath = scan_ ? scan_->sourcePath : follow_->path().toStdString();
   result->provenance.inputHash = scan_ ? scan_->sourceHash : std::string();

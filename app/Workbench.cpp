@@ -3,8 +3,8 @@
 #include <exception>
 
 #include "FollowRun.hpp"
-#include "init/Initialisation.hpp"
 #include "core/Error.hpp"
+#include "init/Initialisation.hpp"
 #include "io/Formats.hpp"
 #include "io/SwmrScan.hpp"
 #include "recon/Layout.hpp"
@@ -32,8 +32,9 @@ bool initialisationDiffers(const ReconParams& a, const ReconParams& b) {
   return a.probeInit != b.probeInit || a.probeSigmaPixels != b.probeSigmaPixels ||
          a.apertureDiameter_m != b.apertureDiameter_m || a.focalDistance_m != b.focalDistance_m ||
          a.defocus_m != b.defocus_m || a.probeFile != b.probeFile || a.objectInit != b.objectInit ||
-         a.objectAmplitude != b.objectAmplitude || a.objectFile != b.objectFile || a.seed != b.seed ||
-         a.iterations != b.iterations || a.probeUpdateStart != b.probeUpdateStart;
+         a.objectAmplitude != b.objectAmplitude || a.objectFile != b.objectFile ||
+         a.seed != b.seed || a.iterations != b.iterations ||
+         a.probeUpdateStart != b.probeUpdateStart;
 }
 
 }  // namespace
@@ -64,24 +65,27 @@ void Workbench::openScan(const QString& path) {
     } catch (const std::exception& e) {
       error = QString::fromStdString(e.what());
     }
-    QMetaObject::invokeMethod(this, [this, scan, path, error, findings, growing]() mutable {
-      if (loader_) {
-        loader_->wait();
-        loader_->deleteLater();
-        loader_ = nullptr;
-      }
-      if (!scan && growing) {
-        setState(scan_ ? State::Ready : State::Empty);
-        followScan(path);
-        return;
-      }
-      if (!scan) {
-        setState(scan_ ? State::Ready : State::Empty);
-        emit loadFailed(path, error);
-        return;
-      }
-      finishOpen(std::move(scan), path, std::move(findings));
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, scan, path, error, findings, growing]() mutable {
+          if (loader_) {
+            loader_->wait();
+            loader_->deleteLater();
+            loader_ = nullptr;
+          }
+          if (!scan && growing) {
+            setState(scan_ ? State::Ready : State::Empty);
+            followScan(path);
+            return;
+          }
+          if (!scan) {
+            setState(scan_ ? State::Ready : State::Empty);
+            emit loadFailed(path, error);
+            return;
+          }
+          finishOpen(std::move(scan), path, std::move(findings));
+        },
+        Qt::QueuedConnection);
   });
   loader_->start();
 }
@@ -167,10 +171,13 @@ void Workbench::launch(RunWorker* worker) {
   worker->moveToThread(thread_);
   worker_ = worker;
   connect(thread_, &QThread::finished, worker, &QObject::deleteLater);
-  connect(worker, &RunWorker::iterated, this, [this](const IterationMetrics& m) {
-    iteration_ = m.iteration;
-    emit iterated(m);
-  }, Qt::QueuedConnection);
+  connect(
+      worker, &RunWorker::iterated, this,
+      [this](const IterationMetrics& m) {
+        iteration_ = m.iteration;
+        emit iterated(m);
+      },
+      Qt::QueuedConnection);
   connect(worker, &RunWorker::snapshotReady, this, &Workbench::onSnapshot, Qt::QueuedConnection);
   connect(worker, &RunWorker::runEnded, this, &Workbench::onRunEnded, Qt::QueuedConnection);
   connect(worker, &RunWorker::parametersApplied, this, &Workbench::parametersApplied,
@@ -196,15 +203,22 @@ bool Workbench::followScan(const QString& path, QString* why) {
   auto* worker = new RunWorker(nullptr, params_);
   auto* follow = new FollowRun(path);
   worker->setFollow(follow);  // a child: it moves to the worker thread and dies with the worker
-  connect(follow, &FollowRun::started, this, [this](std::shared_ptr<const Scan> scan) {
-    scan_ = std::move(scan);
-    emit scanLoaded(scanPath_);
-  }, Qt::QueuedConnection);
-  connect(follow, &FollowRun::framesReceived, this, &Workbench::framesReceived, Qt::QueuedConnection);
-  connect(follow, &FollowRun::completed, this, [this](std::shared_ptr<const Scan> scan) {
-    scan_ = std::move(scan);
-    emit scanGrew();
-  }, Qt::QueuedConnection);
+  connect(
+      follow, &FollowRun::started, this,
+      [this](std::shared_ptr<const Scan> scan) {
+        scan_ = std::move(scan);
+        emit scanLoaded(scanPath_);
+      },
+      Qt::QueuedConnection);
+  connect(follow, &FollowRun::framesReceived, this, &Workbench::framesReceived,
+          Qt::QueuedConnection);
+  connect(
+      follow, &FollowRun::completed, this,
+      [this](std::shared_ptr<const Scan> scan) {
+        scan_ = std::move(scan);
+        emit scanGrew();
+      },
+      Qt::QueuedConnection);
   launch(worker);
   emit followStarted(path);
   setState(State::Running);
@@ -308,7 +322,9 @@ void Workbench::onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> res
               static_cast<int>(result_->history.size()) >= holdAt_;
       break;
     case RunEnd::Finished:
-    case RunEnd::Stopped: setState(State::Finished); break;
+    case RunEnd::Stopped:
+      setState(State::Finished);
+      break;
     case RunEnd::Failed:
       setState(State::Finished);
       emit runFailed(message);

@@ -135,8 +135,8 @@ class Workbench : public QObject {
   QPointer<RunWorker> worker_;
   bool remoteLive_ = false;
   int remoteIterations_ = 0;  // > 0 while a followed job's figures are shown
-  int holdAt_ = -1;    // session replay's hold (holdAt), -1 when none
-  bool held_ = false;  // the run returned control at that hold and waits, still Running
+  int holdAt_ = -1;           // session replay's hold (holdAt), -1 when none
+  bool held_ = false;         // the run returned control at that hold and waits, still Running
 };
 
 }  // namespace ptyx::app

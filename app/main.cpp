@@ -18,8 +18,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("Usage: ptyx-gui [--version] [SCAN]\n"
-                  "The Ptyx workbench: open a CXI scan, tune parameters, reconstruct live.\n");
+      std::printf(
+          "Usage: ptyx-gui [--version] [SCAN]\n"
+          "The Ptyx workbench: open a CXI scan, tune parameters, reconstruct live.\n");
       return 0;
     }
   }
@@ -30,18 +31,20 @@ int main(int argc, char** argv) {
   QApplication::setApplicationVersion(QStringLiteral(PTYX_VERSION));
 
   QCommandLineParser parser;
-  parser.addPositionalArgument(QStringLiteral("scan"), QStringLiteral("CXI scan to open"), QStringLiteral("[SCAN]"));
+  parser.addPositionalArgument(QStringLiteral("scan"), QStringLiteral("CXI scan to open"),
+                               QStringLiteral("[SCAN]"));
   // Hidden options for scripted live runs (packaging/screenshot.sh, the GUI benchmark in
   // docs/PERFORMANCE.md): open SCAN, run, then save a screenshot or print the figures and quit.
   QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("PNG to save mid-run"),
                                 QStringLiteral("png"));
-  QCommandLineOption bench(QStringLiteral("bench-live"), QStringLiteral("run and print GUI figures"));
-  QCommandLineOption iterations(QStringLiteral("run"), QStringLiteral("iterations"), QStringLiteral("n"),
-                                QStringLiteral("30"));
+  QCommandLineOption bench(QStringLiteral("bench-live"),
+                           QStringLiteral("run and print GUI figures"));
+  QCommandLineOption iterations(QStringLiteral("run"), QStringLiteral("iterations"),
+                                QStringLiteral("n"), QStringLiteral("30"));
   QCommandLineOption set(QStringLiteral("set"), QStringLiteral("parameter NAME=VALUE"),
                          QStringLiteral("name=value"));
-  QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("WxH"), QStringLiteral("wxh"),
-                          QStringLiteral("1240x760"));
+  QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("WxH"),
+                          QStringLiteral("wxh"), QStringLiteral("1240x760"));
   QCommandLineOption local(QStringLiteral("run-locally"), QStringLiteral("submit to a local agent"),
                            QStringLiteral("ranks"), QStringLiteral("0"));
   for (QCommandLineOption* o : {&screenshot, &bench, &iterations, &set, &size, &local}) {

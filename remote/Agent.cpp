@@ -9,11 +9,11 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <csignal>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -123,7 +123,8 @@ Agent::Agent(AgentOptions options, QObject* parent)
   QDir().mkpath(options_.dataDir + "/jobs");
   QDir().mkpath(uploadDir());
   // Uploads a killed agent left half-written.
-  for (const QString& name : QDir(uploadDir()).entryList({".upload-*"}, QDir::Files | QDir::Hidden)) {
+  for (const QString& name :
+       QDir(uploadDir()).entryList({".upload-*"}, QDir::Files | QDir::Hidden)) {
     QFile::remove(uploadDir() + "/" + name);
   }
   QDir().mkpath(partialDir());
@@ -134,20 +135,28 @@ Agent::Agent(AgentOptions options, QObject* parent)
       settle(id, code, how);
     });
   }
-  expiry_.setInterval(static_cast<int>(std::clamp<qint64>(options_.partialUploadSeconds * 500, 1000, 600'000)));
+  expiry_.setInterval(
+      static_cast<int>(std::clamp<qint64>(options_.partialUploadSeconds * 500, 1000, 600'000)));
   connect(&expiry_, &QTimer::timeout, this, &Agent::expirePartialUploads);
 }
 
 QString Agent::jobDir(std::int64_t id) const {
   return options_.dataDir + "/jobs/" + QString::number(id);
 }
-QString Agent::uploadDir() const { return options_.dataDir + "/uploads"; }
-QString Agent::partialDir() const { return options_.dataDir + "/uploads.partial"; }
-QString Agent::partialMeta(const QString& name) const { return partialDir() + "/." + name + ".json"; }
+QString Agent::uploadDir() const {
+  return options_.dataDir + "/uploads";
+}
+QString Agent::partialDir() const {
+  return options_.dataDir + "/uploads.partial";
+}
+QString Agent::partialMeta(const QString& name) const {
+  return partialDir() + "/." + name + ".json";
+}
 
 Launcher* Agent::launcherOf(const JobRecord& job) const {
   const json spec = parseOrNull(job.spec);
-  const QString name = QString::fromStdString(spec.is_object() ? spec.value("launcher", "local") : "local");
+  const QString name =
+      QString::fromStdString(spec.is_object() ? spec.value("launcher", "local") : "local");
   const auto it = launchers_.find(name);
   return it == launchers_.end() ? nullptr : it->second.get();
 }
@@ -163,18 +172,20 @@ void Agent::recover() {
     Launcher* launcher = launcherOf(job);
     // Jobs stored before launchers had handles: the pid is the local launcher's handle.
     const QString handle = !job.handle.empty() ? QString::fromStdString(job.handle)
-                           : job.pid          ? QString::number(*job.pid)
-                                              : QString();
+                           : job.pid           ? QString::number(*job.pid)
+                                               : QString();
     if (launcher == nullptr) {
       store_.setEnded(job.id, "failed", std::nullopt,
-                      "this agent has no " + parseOrNull(job.spec).value("launcher", std::string("?")) +
+                      "this agent has no " +
+                          parseOrNull(job.spec).value("launcher", std::string("?")) +
                           " launcher (started without its configuration); the job (" + job.handle +
                           ") is no longer followed");
       continue;
     }
     bool attached = false;
     try {
-      attached = launcher->reattach(launchJob(job, storedSpec(job)), handle, QString::fromStdString(job.gpus));
+      attached = launcher->reattach(launchJob(job, storedSpec(job)), handle,
+                                    QString::fromStdString(job.gpus));
     } catch (const std::exception&) {
       attached = false;
     }
@@ -218,7 +229,8 @@ HttpResponse Agent::handle(const HttpRequest& request) {
     const auto wrong = [] { return jsonError(405, "method not allowed here"); };
     if (s.size() == 1 && s[0] == "health") return m == "GET" ? health() : wrong();
     if (s.size() == 2 && s[0] == "uploads") return m == "PUT" ? upload(request) : wrong();
-    if (s.size() == 3 && s[0] == "uploads" && s[2] == "status") return m == "GET" ? uploadStatus(s[1]) : wrong();
+    if (s.size() == 3 && s[0] == "uploads" && s[2] == "status")
+      return m == "GET" ? uploadStatus(s[1]) : wrong();
     if (s.size() == 1 && s[0] == "jobs") {
       if (m == "GET") return list();
       if (m == "POST") return submit(request);
@@ -236,7 +248,8 @@ HttpResponse Agent::handle(const HttpRequest& request) {
       if (s.size() == 3 && s[2] == "log") return m == "GET" ? log(id) : wrong();
       if (s.size() == 3 && s[2] == "snapshot") return m == "GET" ? snapshot(id) : wrong();
       if (s.size() == 3 && s[2] == "stream") {
-        HttpResponse r = jsonError(426, "the stream is a WebSocket: send a GET with 'Upgrade: websocket'");
+        HttpResponse r =
+            jsonError(426, "the stream is a WebSocket: send a GET with 'Upgrade: websocket'");
         r.headers.append({"Upgrade", QByteArray("websocket")});
         return r;
       }
@@ -263,8 +276,11 @@ HttpResponse Agent::health() {
   for (const std::string& name : launcherNames()) {
     if (launchers_.count(QString::fromStdString(name)) != 0) launchers.push_back(name);
   }
-  return jsonResponse(200, {{"status", "ok"}, {"version", PTYX_VERSION}, {"api", 1},
-                            {"launchers", launchers}, {"gpus", gpus}});
+  return jsonResponse(200, {{"status", "ok"},
+                            {"version", PTYX_VERSION},
+                            {"api", 1},
+                            {"launchers", launchers},
+                            {"gpus", gpus}});
 }
 
 // Uploads arrive in DIR/uploads.partial/NAME (with .NAME.json: total size and SHA-256; hidden, so
@@ -276,7 +292,8 @@ std::optional<HttpResponse> Agent::beginUpload(const HttpRequest& request, BodyP
     return jsonError(400, "an upload name must match [A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   }
   const QString name = request.segments[1];
-  if (!request.headers.contains("content-length")) return jsonError(411, "Content-Length is required");
+  if (!request.headers.contains("content-length"))
+    return jsonError(411, "Content-Length is required");
   const QByteArray sha = request.headers.value("x-ptyx-sha256").toLower();
   if (!isHex64(sha)) {
     return jsonError(400, "X-Ptyx-SHA256 (the whole file's SHA-256, 64 hex digits) is required");
@@ -286,19 +303,23 @@ std::optional<HttpResponse> Agent::beginUpload(const HttpRequest& request, BodyP
   if (request.headers.contains("content-range")) {
     qint64 end = 0;
     if (!parseContentRange(request.headers.value("content-range"), start, end, total)) {
-      return jsonError(400, "Content-Range must be 'bytes START-END/TOTAL' with START <= END < TOTAL");
+      return jsonError(400,
+                       "Content-Range must be 'bytes START-END/TOTAL' with START <= END < TOTAL");
     }
     if (end - start + 1 != request.contentLength) {
       return jsonError(400, "Content-Length must equal END - START + 1 of the Content-Range");
     }
   }
   if (total > options_.maxUploadBytes) {
-    return jsonError(413, QStringLiteral("the file is larger than the limit of %1 bytes").arg(options_.maxUploadBytes));
+    return jsonError(413, QStringLiteral("the file is larger than the limit of %1 bytes")
+                              .arg(options_.maxUploadBytes));
   }
-  if (uploading_.count(name) != 0) return jsonError(409, "an upload of " + name + " is in progress");
+  if (uploading_.count(name) != 0)
+    return jsonError(409, "an upload of " + name + " is in progress");
   if (static_cast<int>(uploading_.size()) >= options_.maxUploads) {
-    HttpResponse busy = jsonError(503, QStringLiteral("%1 uploads are in progress (the limit); try again later")
-                                           .arg(uploading_.size()));
+    HttpResponse busy =
+        jsonError(503, QStringLiteral("%1 uploads are in progress (the limit); try again later")
+                           .arg(uploading_.size()));
     busy.headers.append({"Retry-After", QByteArray::number(kUploadRetryAfterSeconds)});
     return busy;
   }
@@ -307,7 +328,8 @@ std::optional<HttpResponse> Agent::beginUpload(const HttpRequest& request, BodyP
   if (start == 0) {
     QSaveFile m(meta);
     if (!m.open(QIODevice::WriteOnly)) return jsonError(500, "cannot store the upload");
-    m.write(QByteArray::fromStdString(json({{"total", total}, {"sha256", sha.toStdString()}, {"started", utcNow()}}).dump()));
+    m.write(QByteArray::fromStdString(
+        json({{"total", total}, {"sha256", sha.toStdString()}, {"started", utcNow()}}).dump()));
     QFile d(data);
     if (!m.commit() || !d.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
       return jsonError(500, "cannot store the upload");
@@ -315,16 +337,19 @@ std::optional<HttpResponse> Agent::beginUpload(const HttpRequest& request, BodyP
   } else {
     const json known = parseOrNull(slurp(meta));
     const qint64 received = QFileInfo::exists(data) ? QFileInfo(data).size() : 0;
-    if (!known.is_object() || known.value("total", -1LL) != total || known.value("sha256", "") != sha.toStdString()) {
-      HttpResponse r = jsonResponse(409, {{"error", "no partial upload of " + name.toStdString() +
-                                                        " with this total size and SHA-256; start at byte 0"},
-                                          {"received", 0}});
+    if (!known.is_object() || known.value("total", -1LL) != total ||
+        known.value("sha256", "") != sha.toStdString()) {
+      HttpResponse r =
+          jsonResponse(409, {{"error", "no partial upload of " + name.toStdString() +
+                                           " with this total size and SHA-256; start at byte 0"},
+                             {"received", 0}});
       return r;
     }
     if (received != start) {
       return jsonResponse(416, {{"error", "the partial upload has " + std::to_string(received) +
                                               " bytes; continue from there"},
-                                {"received", received}, {"total", total}});
+                                {"received", received},
+                                {"total", total}});
     }
   }
   uploading_.insert(name);
@@ -334,7 +359,9 @@ std::optional<HttpResponse> Agent::beginUpload(const HttpRequest& request, BodyP
   return std::nullopt;
 }
 
-void Agent::releaseUpload(const QString& name) { uploading_.erase(name); }
+void Agent::releaseUpload(const QString& name) {
+  uploading_.erase(name);
+}
 
 HttpResponse Agent::upload(const HttpRequest& request) {
   const QString name = request.segments[1];
@@ -351,16 +378,20 @@ HttpResponse Agent::upload(const HttpRequest& request) {
   const qint64 received = QFileInfo(data).size();
   if (total < 0) return jsonError(500, "the partial upload's record is missing");
   if (received < total) {
-    return jsonResponse(200, {{"name", name.toStdString()}, {"received", received}, {"total", total},
+    return jsonResponse(200, {{"name", name.toStdString()},
+                              {"received", received},
+                              {"total", total},
                               {"complete", false}});
   }
   // The whole file's checksum: the stream's own when this request carried all of it.
-  const QByteArray actual = request.contentLength == total ? request.bodySha256 : fileSha256Hex(data);
+  const QByteArray actual =
+      request.contentLength == total ? request.bodySha256 : fileSha256Hex(data);
   if (received != total || actual.toStdString() != expected) {
     QFile::remove(data);
     QFile::remove(meta);
-    return jsonError(400, "checksum mismatch: the file's SHA-256 is " + QString::fromLatin1(actual) +
-                              " (" + QString::number(received) + " bytes); the upload is discarded");
+    return jsonError(400, "checksum mismatch: the file's SHA-256 is " +
+                              QString::fromLatin1(actual) + " (" + QString::number(received) +
+                              " bytes); the upload is discarded");
   }
   const QString target = uploadDir() + "/" + name;
   // rename(2) replaces the name atomically; a link at the target is replaced, never followed.
@@ -387,8 +418,11 @@ HttpResponse Agent::uploadStatus(const QString& name) {
   }
   const QFileInfo done(uploadDir() + "/" + name);
   if (done.isFile()) {
-    return jsonResponse(200, {{"name", name.toStdString()}, {"received", done.size()}, {"total", done.size()},
-                              {"sha256", fileSha256Hex(done.filePath()).toStdString()}, {"complete", true},
+    return jsonResponse(200, {{"name", name.toStdString()},
+                              {"received", done.size()},
+                              {"total", done.size()},
+                              {"sha256", fileSha256Hex(done.filePath()).toStdString()},
+                              {"complete", true},
                               {"receiving", false}});
   }
   return jsonError(404, "no upload named " + name);
@@ -423,7 +457,8 @@ HttpResponse Agent::submit(const HttpRequest& request) {
     const QString path = uploadDir() + "/" + QString::fromStdString(name);
     const QFileInfo info(path);
     if (!info.isFile() || info.isSymLink()) {
-      return jsonError(400, "no uploaded file '" + QString::fromStdString(name) + "'; PUT /uploads/NAME first");
+      return jsonError(
+          400, "no uploaded file '" + QString::fromStdString(name) + "'; PUT /uploads/NAME first");
     }
     inputs[name] = fileSha256Hex(path).toStdString();
   }
@@ -484,9 +519,11 @@ HttpResponse Agent::show(std::int64_t id) {
   // GPU devices the job holds.
   j["launcher_id"] = job->handle.empty() ? json(nullptr) : json(job->handle);
   json devices = json::array();
-  for (const QString& d : QString::fromStdString(job->gpus).split(',', Qt::SkipEmptyParts)) devices.push_back(d.toInt());
+  for (const QString& d : QString::fromStdString(job->gpus).split(',', Qt::SkipEmptyParts))
+    devices.push_back(d.toInt());
   j["devices"] = devices;
-  if (const Launcher* launcher = launcherOf(*job); launcher != nullptr && !launcher->detail(id).isEmpty()) {
+  if (const Launcher* launcher = launcherOf(*job);
+      launcher != nullptr && !launcher->detail(id).isEmpty()) {
     j["launcher_state"] = launcher->detail(id).toStdString();
   }
   return jsonResponse(200, j);
@@ -517,7 +554,8 @@ HttpResponse Agent::control(std::int64_t id, const HttpRequest& request) {
     out.flush();
     if (!out) return jsonError(500, "cannot write the control file");
   }
-  if (::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(run + "/control").constData()) != 0) {
+  if (::rename(QFile::encodeName(tmp).constData(),
+               QFile::encodeName(run + "/control").constData()) != 0) {
     QFile::remove(tmp);
     return jsonError(500, "cannot write the control file");
   }
@@ -527,13 +565,15 @@ HttpResponse Agent::control(std::int64_t id, const HttpRequest& request) {
 HttpResponse Agent::cancel(std::int64_t id) {
   const auto job = store_.job(id);
   if (!job) return jsonError(404, "no such job");
-  if (isTerminal(job->state)) return jsonError(409, "the job has already ended (" + QString::fromStdString(job->state) + ")");
+  if (isTerminal(job->state))
+    return jsonError(409, "the job has already ended (" + QString::fromStdString(job->state) + ")");
   if (job->state == "queued") {
     store_.setEnded(id, "cancelled", std::nullopt, "cancelled before it started");
     return show(id);
   }
   Launcher* launcher = launcherOf(*job);
-  if (launcher == nullptr || !launcher->watching(id)) return jsonError(409, "the job is not running");
+  if (launcher == nullptr || !launcher->watching(id))
+    return jsonError(409, "the job is not running");
   // Remembered on disk, so that an agent restarted before the job ends still says "cancelled".
   QFile(jobDir(id) + "/cancel-requested").open(QIODevice::WriteOnly);
   launcher->cancel(id);
@@ -590,12 +630,14 @@ void Agent::schedule() {
     try {
       spec = storedSpec(job);
     } catch (const std::exception& e) {
-      store_.setEnded(job.id, "failed", std::nullopt, std::string("invalid stored spec: ") + e.what());
+      store_.setEnded(job.id, "failed", std::nullopt,
+                      std::string("invalid stored spec: ") + e.what());
       continue;
     }
     Launcher* launcher = launcherOf(job);
     if (launcher == nullptr) {
-      store_.setEnded(job.id, "failed", std::nullopt, "launcher " + spec.launcher + " is not available");
+      store_.setEnded(job.id, "failed", std::nullopt,
+                      "launcher " + spec.launcher + " is not available");
       continue;
     }
     if (spec.launcher == "local") {
@@ -612,7 +654,8 @@ void Agent::schedule() {
 void Agent::launch(const JobRecord& job, Launcher& launcher, const JobSpec& spec) {
   try {
     const Launched started = launcher.start(launchJob(job, spec));
-    store_.setLaunched(job.id, started.handle.toStdString(), started.pid, started.gpus.toStdString());
+    store_.setLaunched(job.id, started.handle.toStdString(), started.pid,
+                       started.gpus.toStdString());
   } catch (const std::exception& e) {
     std::string message = e.what();
     const QString tail = fileTail(jobDir(job.id) + "/output.log", 600);

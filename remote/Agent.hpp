@@ -21,13 +21,13 @@ namespace ptyx::agent {
 
 struct AgentOptions {
   QString dataDir;
-  QString ptyx;     ///< the ptyx binary
-  QString mpirun;   ///< the MPI launcher
+  QString ptyx;    ///< the ptyx binary
+  QString mpirun;  ///< the MPI launcher
   qint64 maxUploadBytes = 1024LL << 20;
   int maxRunning = 4;
-  QString slurmTemplate;        ///< the slurm launcher's batch template
-  std::vector<int> gpus;        ///< the local launcher's GPU pool (device ids)
-  int maxUploads = 4;           ///< uploads receiving at once; more get 503 + Retry-After
+  QString slurmTemplate;  ///< the slurm launcher's batch template
+  std::vector<int> gpus;  ///< the local launcher's GPU pool (device ids)
+  int maxUploads = 4;     ///< uploads receiving at once; more get 503 + Retry-After
   qint64 partialUploadSeconds = 24 * 3600;  ///< a partial upload untouched this long is removed
 };
 

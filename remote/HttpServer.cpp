@@ -24,26 +24,46 @@ constexpr qint64 kSendChunk = 256 * 1024;
 
 QByteArray reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 416: return "Range Not Satisfiable";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 416:
+      return "Range Not Satisfiable";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -56,12 +76,14 @@ HttpResponse jsonError(int status, const QString& message) {
   return r;
 }
 
-std::optional<HttpResponse> HttpHandler::upgrade(const HttpRequest& /*request*/, QTcpSocket* /*socket*/,
-                                                const QByteArray& /*pending*/) {
+std::optional<HttpResponse> HttpHandler::upgrade(const HttpRequest& /*request*/,
+                                                 QTcpSocket* /*socket*/,
+                                                 const QByteArray& /*pending*/) {
   return jsonError(404, "no WebSocket endpoint here");
 }
 
-HttpServer::HttpServer(HttpHandler& handler, QObject* parent) : QObject(parent), handler_(handler) {}
+HttpServer::HttpServer(HttpHandler& handler, QObject* parent)
+    : QObject(parent), handler_(handler) {}
 
 void HttpServer::listen(const QString& host, quint16 port, const QString& certFile,
                         const QString& keyFile) {
@@ -78,7 +100,8 @@ void HttpServer::listen(const QString& host, quint16 port, const QString& certFi
     const QByteArray keyPem = keyIn.readAll();
     QSslKey key(keyPem, QSsl::Rsa, QSsl::Pem);
     if (key.isNull()) key = QSslKey(keyPem, QSsl::Ec, QSsl::Pem);
-    if (chain.isEmpty() || key.isNull()) throw std::runtime_error("the TLS certificate or key is not valid PEM");
+    if (chain.isEmpty() || key.isNull())
+      throw std::runtime_error("the TLS certificate or key is not valid PEM");
     QSslConfiguration config = QSslConfiguration::defaultConfiguration();
     config.setLocalCertificateChain(chain);
     config.setPrivateKey(key);
@@ -91,12 +114,14 @@ void HttpServer::listen(const QString& host, quint16 port, const QString& certFi
   }
   connect(server_.get(), &QTcpServer::pendingConnectionAvailable, this, &HttpServer::accept);
   if (!server_->listen(QHostAddress(host), port)) {
-    throw std::runtime_error("cannot listen on " + host.toStdString() + ":" +
-                             std::to_string(port) + ": " + server_->errorString().toStdString());
+    throw std::runtime_error("cannot listen on " + host.toStdString() + ":" + std::to_string(port) +
+                             ": " + server_->errorString().toStdString());
   }
 }
 
-quint16 HttpServer::port() const { return server_ ? server_->serverPort() : 0; }
+quint16 HttpServer::port() const {
+  return server_ ? server_->serverPort() : 0;
+}
 
 void HttpServer::accept() {
   while (QTcpSocket* socket = server_->nextPendingConnection()) {
@@ -221,12 +246,14 @@ bool HttpConnection::parseHead(qsizetype end) {
     return false;
   }
   if (request_.contentLength > plan_.limit) {
-    respond(jsonError(413, QStringLiteral("the body is larger than the limit of %1 bytes").arg(plan_.limit)));
+    respond(jsonError(
+        413, QStringLiteral("the body is larger than the limit of %1 bytes").arg(plan_.limit)));
     return false;
   }
   if (!plan_.file.isEmpty()) {
     bodyFile_ = std::make_unique<QFile>(plan_.file);
-    const auto mode = plan_.append ? QIODevice::WriteOnly | QIODevice::Append : QIODevice::WriteOnly | QIODevice::NewOnly;
+    const auto mode = plan_.append ? QIODevice::WriteOnly | QIODevice::Append
+                                   : QIODevice::WriteOnly | QIODevice::NewOnly;
     if (!bodyFile_->open(mode)) {
       bodyFile_.reset();
       handler_.abandoned(request_);  // begin() may hold something for this request
@@ -241,7 +268,8 @@ bool HttpConnection::parseHead(qsizetype end) {
 
 void HttpConnection::consumeBody() {
   const qint64 wanted = request_.contentLength - received_;
-  const QByteArray part = buffer_.left(static_cast<qsizetype>(std::min<qint64>(wanted, buffer_.size())));
+  const QByteArray part =
+      buffer_.left(static_cast<qsizetype>(std::min<qint64>(wanted, buffer_.size())));
   buffer_.remove(0, part.size());
   received_ += part.size();
   if (bodyFile_) {
@@ -301,9 +329,11 @@ void HttpConnection::respond(const HttpResponse& response) {
     }
     length = sendFile_->size();
   }
-  QByteArray head = "HTTP/1.1 " + QByteArray::number(response.status) + " " + reason(response.status) + "\r\n";
+  QByteArray head =
+      "HTTP/1.1 " + QByteArray::number(response.status) + " " + reason(response.status) + "\r\n";
   if (response.status != 204) {  // 204 has neither a body nor its headers
-    head += "Content-Type: " + response.contentType + "\r\nContent-Length: " + QByteArray::number(length) + "\r\n";
+    head += "Content-Type: " + response.contentType +
+            "\r\nContent-Length: " + QByteArray::number(length) + "\r\n";
   }
   head += "Connection: close\r\n";
   if (response.status == 401) head += "WWW-Authenticate: Bearer realm=\"ptyx-agent\"\r\n";

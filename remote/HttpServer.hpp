@@ -23,12 +23,12 @@ namespace ptyx::agent {
 
 struct HttpRequest {
   QByteArray method;
-  QByteArray target;          ///< as sent
-  QStringList segments;       ///< path split at '/', each percent-decoded
+  QByteArray target;                      ///< as sent
+  QStringList segments;                   ///< path split at '/', each percent-decoded
   QHash<QByteArray, QByteArray> headers;  ///< lower-case names
-  QByteArray body;            ///< when read into memory
-  QString bodyFile;           ///< when streamed to a file (BodyPlan::file)
-  QByteArray bodySha256;      ///< hex SHA-256 of the streamed body
+  QByteArray body;                        ///< when read into memory
+  QString bodyFile;                       ///< when streamed to a file (BodyPlan::file)
+  QByteArray bodySha256;                  ///< hex SHA-256 of the streamed body
   qint64 contentLength = 0;
 };
 

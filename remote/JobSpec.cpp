@@ -12,7 +12,9 @@ namespace {
 
 // Parameters naming files: their values must be names of uploaded files, resolved inside the
 // job's input directory by the agent; a client can never point ptyx at an arbitrary path.
-bool isFileParameter(const std::string& key) { return key == "probe_file" || key == "object_file"; }
+bool isFileParameter(const std::string& key) {
+  return key == "probe_file" || key == "object_file";
+}
 
 std::string valueText(const nlohmann::json& value) {
   if (value.is_string()) return value.get<std::string>();
@@ -47,7 +49,8 @@ void checkParameters(const nlohmann::json& parameters, const std::string& where)
       throw SpecError(where + ": " + key + " must be a number or a string");
     }
     if (isFileParameter(key) && !validName(value.get<std::string>())) {
-      throw SpecError(where + ": " + key + " must name an uploaded file ([A-Za-z0-9][A-Za-z0-9._-]{0,99})");
+      throw SpecError(where + ": " + key +
+                      " must name an uploaded file ([A-Za-z0-9][A-Za-z0-9._-]{0,99})");
     }
   }
   try {
@@ -67,7 +70,7 @@ bool validName(const std::string& name) {
 }
 
 nlohmann::json JobSpec::toJson() const {
-  nlohmann::json j = {{"version", version}, {"name", name},     {"scan", scan},
+  nlohmann::json j = {{"version", version},       {"name", name},   {"scan", scan},
                       {"parameters", parameters}, {"ranks", ranks}, {"launcher", launcher}};
   if (!launcherOptions.empty()) j["launcher_options"] = launcherOptions;
   if (gpus > 0) j["gpus"] = gpus;
@@ -101,9 +104,9 @@ std::vector<std::string> JobSpec::reconArguments(const std::string& inputDir,
 
 JobSpec parseJobSpec(const std::string& body) {
   const nlohmann::json json = parseObject(body);
-  static const std::vector<std::string> known{"version",  "name",     "scan",
-                                              "parameters", "ranks", "launcher",
-                                              "launcher_options", "gpus", "backend"};
+  static const std::vector<std::string> known{"version",          "name",  "scan",
+                                              "parameters",       "ranks", "launcher",
+                                              "launcher_options", "gpus",  "backend"};
   for (const auto& [key, value] : json.items()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       throw SpecError("unknown field '" + key + "'");

@@ -26,13 +26,13 @@ constexpr int kMaxGpus = 64;
 struct JobSpec {
   int version = 1;
   std::string name;
-  std::string scan;             ///< an uploaded file's name
-  nlohmann::json parameters;    ///< validated through paramsFromJson; keys of the schema
+  std::string scan;           ///< an uploaded file's name
+  nlohmann::json parameters;  ///< validated through paramsFromJson; keys of the schema
   int ranks = 1;
-  std::string launcher = "local";            ///< a name of launcherNames()
+  std::string launcher = "local";                             ///< a name of launcherNames()
   nlohmann::json launcherOptions = nlohmann::json::object();  ///< validated per launcher
-  int gpus = 0;                               ///< devices the job needs (local: from the pool)
-  std::string backend;                        ///< "", auto, cpu, cuda ("": cuda with GPUs)
+  int gpus = 0;         ///< devices the job needs (local: from the pool)
+  std::string backend;  ///< "", auto, cpu, cuda ("": cuda with GPUs)
 
   [[nodiscard]] nlohmann::json toJson() const;
   /// The uploaded files the job needs (the scan, probe_file, object_file).

@@ -58,9 +58,9 @@ std::string utcNow() {
 
 Store::Store(const std::string& path) {
   const mode_t old = umask(077);  // the database holds token hashes: owner only
-  const int rc = sqlite3_open_v2(path.c_str(), &db_,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   umask(old);
   if (rc != SQLITE_OK) {
     const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -71,18 +71,22 @@ Store::Store(const std::string& path) {
   sqlite3_busy_timeout(db_, 10000);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=FULL");
-  exec("CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
-       " hash BLOB NOT NULL, created TEXT NOT NULL, revoked TEXT)");
-  exec("CREATE TABLE IF NOT EXISTS jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
-       " state TEXT NOT NULL, spec TEXT NOT NULL, created TEXT NOT NULL, started TEXT, ended TEXT,"
-       " pid INTEGER, exit_code INTEGER, message TEXT)");
+  exec(
+      "CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+      " hash BLOB NOT NULL, created TEXT NOT NULL, revoked TEXT)");
+  exec(
+      "CREATE TABLE IF NOT EXISTS jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+      " state TEXT NOT NULL, spec TEXT NOT NULL, created TEXT NOT NULL, started TEXT, ended TEXT,"
+      " pid INTEGER, exit_code INTEGER, message TEXT)");
   // Version 2: the launcher's handle of a job and the GPUs it holds (docs/AGENT.md).
   addColumnIfMissing("jobs", "handle", "TEXT");
   addColumnIfMissing("jobs", "gpus", "TEXT");
   exec("PRAGMA user_version=2");
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::~Store() {
+  sqlite3_close(db_);
+}
 
 void Store::exec(const char* sql) {
   char* error = nullptr;
@@ -105,7 +109,8 @@ void Store::addColumnIfMissing(const char* table, const char* column, const char
     if (name != nullptr && std::string(reinterpret_cast<const char*>(name)) == column) found = true;
   }
   sqlite3_finalize(s);
-  if (!found) exec((std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + type).c_str());
+  if (!found)
+    exec((std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + type).c_str());
 }
 
 namespace {
@@ -166,7 +171,8 @@ bool Store::tokenValid(const std::array<unsigned char, 32>& hash) {
       continue;
     }
     unsigned diff = 0;
-    for (std::size_t i = 0; i < hash.size(); ++i) diff |= static_cast<unsigned>(stored[i] ^ hash[i]);
+    for (std::size_t i = 0; i < hash.size(); ++i)
+      diff |= static_cast<unsigned>(stored[i] ^ hash[i]);
     found |= static_cast<unsigned>(diff == 0);
   }
   return found != 0;
@@ -189,8 +195,8 @@ std::optional<JobRecord> Store::job(std::int64_t id) {
 }
 
 std::vector<JobRecord> Store::jobs(const std::string& state) {
-  auto s = prepare(db_, std::string(kJobColumns) + (state.empty() ? "" : " WHERE state = ?") +
-                            " ORDER BY id");
+  auto s = prepare(
+      db_, std::string(kJobColumns) + (state.empty() ? "" : " WHERE state = ?") + " ORDER BY id");
   if (!state.empty()) bindText(s.get(), 1, state);
   std::vector<JobRecord> out;
   while (sqlite3_step(s.get()) == SQLITE_ROW) out.push_back(readJob(s.get()));
@@ -205,10 +211,11 @@ void Store::setRunning(std::int64_t id, std::int64_t pid) {
   done(db_, s.get());
 }
 
-void Store::setLaunched(std::int64_t id, const std::string& handle,
-                        std::optional<std::int64_t> pid, const std::string& gpus) {
-  auto s = prepare(db_, "UPDATE jobs SET state = 'running', handle = ?, pid = ?, gpus = ?, started = ?"
-                        " WHERE id = ?");
+void Store::setLaunched(std::int64_t id, const std::string& handle, std::optional<std::int64_t> pid,
+                        const std::string& gpus) {
+  auto s = prepare(db_,
+                   "UPDATE jobs SET state = 'running', handle = ?, pid = ?, gpus = ?, started = ?"
+                   " WHERE id = ?");
   bindText(s.get(), 1, handle);
   if (pid) {
     sqlite3_bind_int64(s.get(), 2, *pid);
@@ -230,7 +237,8 @@ bool Store::deleteJob(std::int64_t id) {
 
 void Store::setEnded(std::int64_t id, const std::string& state, std::optional<int> exitCode,
                      const std::string& message) {
-  auto s = prepare(db_, "UPDATE jobs SET state = ?, exit_code = ?, message = ?, ended = ? WHERE id = ?");
+  auto s =
+      prepare(db_, "UPDATE jobs SET state = ?, exit_code = ?, message = ?, ended = ? WHERE id = ?");
   bindText(s.get(), 1, state);
   if (exitCode) {
     sqlite3_bind_int(s.get(), 2, *exitCode);

@@ -10,9 +10,9 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 
+#include <sys/stat.h>
 #include <cstdio>
 #include <iostream>
-#include <sys/stat.h>
 
 #include "Agent.hpp"
 #include "HttpServer.hpp"
@@ -53,7 +53,8 @@ QString mpirunBinary(const QCommandLineParser& parser) {
 /// The shipped batch template: installed beside the binary's prefix, else the source tree's.
 QString slurmTemplate(const QCommandLineParser& parser) {
   if (parser.isSet("slurm-template")) return parser.value("slurm-template");
-  const QString installed = QCoreApplication::applicationDirPath() + "/../share/ptyx/launch/slurm.sbatch";
+  const QString installed =
+      QCoreApplication::applicationDirPath() + "/../share/ptyx/launch/slurm.sbatch";
   if (QFileInfo::exists(installed)) return QFileInfo(installed).canonicalFilePath();
   const QString source = QStringLiteral(PTYX_AGENT_SOURCE_TEMPLATE);
   return QFileInfo::exists(source) ? source : QString();  // none: no slurm launcher
@@ -66,7 +67,8 @@ std::vector<int> reportedDevices(const QString& ptyx) {
   std::vector<int> out;
   if (!p.waitForFinished(60'000)) return out;
   static const QRegularExpression line("^device ([0-9]+):", QRegularExpression::MultilineOption);
-  for (auto it = line.globalMatch(QString::fromLocal8Bit(p.readAllStandardOutput())); it.hasNext();) {
+  for (auto it = line.globalMatch(QString::fromLocal8Bit(p.readAllStandardOutput()));
+       it.hasNext();) {
     out.push_back(it.next().captured(1).toInt());
   }
   return out;
@@ -78,7 +80,8 @@ bool parseDevices(const QString& text, std::vector<int>& out) {
   for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
     bool ok = false;
     const int id = part.trimmed().toInt(&ok);
-    if (!ok || id < 0 || id > 4095 || std::find(out.begin(), out.end(), id) != out.end()) return false;
+    if (!ok || id < 0 || id > 4095 || std::find(out.begin(), out.end(), id) != out.end())
+      return false;
     out.push_back(id);
   }
   return true;
@@ -89,30 +92,41 @@ int serve(const QStringList& args) {
   parser.setApplicationDescription("Serve the job API");
   parser.addHelpOption();
   parser.addOptions({
-      {"listen", "Address and port, e.g. 127.0.0.1:8470 ([::1]:8470 for IPv6; port 0: any free one)",
+      {"listen",
+       "Address and port, e.g. 127.0.0.1:8470 ([::1]:8470 for IPv6; port 0: any free one)",
        "HOST:PORT"},
       {"data", "Data directory: agent.db, uploads/, jobs/", "DIR"},
       {"tls-cert", "TLS certificate chain (PEM)", "FILE"},
       {"tls-key", "TLS private key (PEM)", "FILE"},
-      {"ptyx", "The ptyx binary (default: $PTYX_BIN, else next to ptyx-agent, else the build tree's)", "FILE"},
-      {"mpirun", "The MPI launcher (default: $PTYX_MPIRUN, else the one found at build time)", "FILE"},
+      {"ptyx",
+       "The ptyx binary (default: $PTYX_BIN, else next to ptyx-agent, else the build tree's)",
+       "FILE"},
+      {"mpirun", "The MPI launcher (default: $PTYX_MPIRUN, else the one found at build time)",
+       "FILE"},
       {"max-upload-mib", "Largest upload accepted, MiB (default 1024)", "N", "1024"},
       {"max-running", "Jobs running at once; more wait queued (default 4)", "N", "4"},
-      {"slurm-template", "Batch template of the slurm launcher (default: the shipped slurm.sbatch)", "FILE"},
-      {"gpus", "GPU device ids of the local launcher's pool, e.g. 0,1 (default: those `ptyx devices` "
-               "reports; \"\" for none)", "LIST"},
-      {"max-uploads", "Uploads receiving at once; more get 503 with Retry-After (default 4)", "N", "4"},
-      {"partial-upload-hours", "Remove partial uploads untouched this long (default 24)", "H", "24"},
+      {"slurm-template", "Batch template of the slurm launcher (default: the shipped slurm.sbatch)",
+       "FILE"},
+      {"gpus",
+       "GPU device ids of the local launcher's pool, e.g. 0,1 (default: those `ptyx devices` "
+       "reports; \"\" for none)",
+       "LIST"},
+      {"max-uploads", "Uploads receiving at once; more get 503 with Retry-After (default 4)", "N",
+       "4"},
+      {"partial-upload-hours", "Remove partial uploads untouched this long (default 24)", "H",
+       "24"},
   });
   parser.process(args);
-  if (!parser.isSet("listen") || !parser.isSet("data")) return fail("serve needs --listen HOST:PORT and --data DIR");
+  if (!parser.isSet("listen") || !parser.isSet("data"))
+    return fail("serve needs --listen HOST:PORT and --data DIR");
   QString listen = parser.value("listen");
   const qsizetype colon = listen.lastIndexOf(':');
   bool portOk = false;
   const uint port = colon > 0 ? listen.mid(colon + 1).toUInt(&portOk) : 0;
   QString host = colon > 0 ? listen.left(colon) : QString();
   if (host.startsWith('[') && host.endsWith(']')) host = host.mid(1, host.size() - 2);
-  if (!portOk || port > 65535 || host.isEmpty()) return fail("--listen wants HOST:PORT, got " + listen);
+  if (!portOk || port > 65535 || host.isEmpty())
+    return fail("--listen wants HOST:PORT, got " + listen);
   bool ok = false;
   AgentOptions options;
   options.dataDir = dataDirectory(parser);
@@ -138,13 +152,15 @@ int serve(const QStringList& args) {
   try {
     Agent agent(options);
     HttpServer server(agent);
-    server.listen(host, static_cast<quint16>(port), parser.value("tls-cert"), parser.value("tls-key"));
+    server.listen(host, static_cast<quint16>(port), parser.value("tls-cert"),
+                  parser.value("tls-key"));
     agent.recover();
-    std::cout << "ptyx-agent: listening on " << (parser.isSet("tls-cert") ? "https" : "http") << "://"
-              << listen.left(colon).toStdString() << ":" << server.port() << ", data "
+    std::cout << "ptyx-agent: listening on " << (parser.isSet("tls-cert") ? "https" : "http")
+              << "://" << listen.left(colon).toStdString() << ":" << server.port() << ", data "
               << options.dataDir.toStdString() << ", ptyx " << options.ptyx.toStdString() << ", "
               << options.gpus.size() << " GPU(s) in the pool, slurm template "
-              << (options.slurmTemplate.isEmpty() ? "none (no slurm launcher)" : options.slurmTemplate.toStdString())
+              << (options.slurmTemplate.isEmpty() ? "none (no slurm launcher)"
+                                                  : options.slurmTemplate.toStdString())
               << std::endl;
     return QCoreApplication::exec();
   } catch (const std::exception& e) {
@@ -156,12 +172,14 @@ int token(const QStringList& args) {
   QCommandLineParser parser;
   parser.setApplicationDescription("Manage bearer tokens: add [--name LABEL] | list | revoke ID");
   parser.addHelpOption();
-  parser.addOptions({{"data", "Data directory", "DIR"}, {"name", "Label for a new token", "LABEL", "client"}});
+  parser.addOptions(
+      {{"data", "Data directory", "DIR"}, {"name", "Label for a new token", "LABEL", "client"}});
   parser.addPositionalArgument("action", "add, list or revoke");
   parser.addPositionalArgument("id", "Token id (revoke)");
   parser.process(args);
   const QStringList pos = parser.positionalArguments();
-  if (!parser.isSet("data") || pos.isEmpty()) return fail("usage: ptyx-agent token add|list|revoke [ID] --data DIR");
+  if (!parser.isSet("data") || pos.isEmpty())
+    return fail("usage: ptyx-agent token add|list|revoke [ID] --data DIR");
   try {
     Store store((dataDirectory(parser) + "/agent.db").toStdString());
     if (pos[0] == "add" && pos.size() == 1) {
@@ -204,9 +222,10 @@ int main(int argc, char** argv) {
   QCoreApplication::setApplicationName("ptyx-agent");
   QCoreApplication::setApplicationVersion(PTYX_VERSION);
   QStringList args = QCoreApplication::arguments();
-  const QString usage = "usage: ptyx-agent serve --listen HOST:PORT --data DIR [--tls-cert F --tls-key F]\n"
-                        "       ptyx-agent token add|list|revoke [ID] --data DIR\n"
-                        "       ptyx-agent --version";
+  const QString usage =
+      "usage: ptyx-agent serve --listen HOST:PORT --data DIR [--tls-cert F --tls-key F]\n"
+      "       ptyx-agent token add|list|revoke [ID] --data DIR\n"
+      "       ptyx-agent --version";
   if (args.size() < 2) return fail(usage);
   const QString command = args[1];
   if (command == "--version") {

@@ -134,8 +134,9 @@ void ErrorPlotView::setHistory(const std::vector<IterationMetrics>& history) {
 }
 
 void ErrorPlotView::clear() {
-  for (vtkDoubleArray* a : {iteration_.Get(), fourier_.Get(), overlap_.Get(), objectIteration_.Get(),
-                            object_.Get(), changeIteration_.Get(), changeError_.Get()}) {
+  for (vtkDoubleArray* a :
+       {iteration_.Get(), fourier_.Get(), overlap_.Get(), objectIteration_.Get(), object_.Get(),
+        changeIteration_.Get(), changeError_.Get()}) {
     a->Reset();
     a->Modified();
   }

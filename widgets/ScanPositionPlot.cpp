@@ -37,7 +37,7 @@
 namespace ptyx::widgets {
 namespace {
 
-constexpr int kPointColours = 256;  // points need fewer shades than images
+constexpr int kPointColours = 256;   // points need fewer shades than images
 constexpr double kBarPixels = 96.0;  // width of the colour bar's renderer at the right
 // Room round the plot area for tick labels and axis titles (device pixels).
 constexpr float kLeftBorder = 66.0F;

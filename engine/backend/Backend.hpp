@@ -22,12 +22,12 @@ struct FrameWindow {
 
 /// The frames a backend is given to keep resident.
 struct FrameSet {
-  std::size_t frameSize = 0;                 ///< M: frames are M x M
-  std::size_t objectRows = 0;                ///< object array the windows index into
+  std::size_t frameSize = 0;   ///< M: frames are M x M
+  std::size_t objectRows = 0;  ///< object array the windows index into
   std::size_t objectCols = 0;
-  std::span<const float> magnitudes;         ///< n x M x M, centred as on the detector
-  std::span<const std::uint8_t> mask;        ///< M x M, non-zero = bad pixel; may be empty
-  std::span<const FrameWindow> windows;      ///< n windows
+  std::span<const float> magnitudes;     ///< n x M x M, centred as on the detector
+  std::span<const std::uint8_t> mask;    ///< M x M, non-zero = bad pixel; may be empty
+  std::span<const FrameWindow> windows;  ///< n windows
 };
 
 /// Object and probe as the frame-wise kernels read them (host memory, row-major).

@@ -30,7 +30,8 @@ void noteFallback(const std::string& reason) {
 std::unique_ptr<Backend> tryCuda(const BackendOptions& options, std::string& reason) {
   const int count = cuda::deviceCount(reason);
   if (count <= 0) return nullptr;
-  const int device = chooseDevice(options.device, count);  // a bad choice is an error, not a fallback
+  const int device =
+      chooseDevice(options.device, count);  // a bad choice is an error, not a fallback
   try {
     return cuda::makeBackend(options, device);
   } catch (const Error& e) {

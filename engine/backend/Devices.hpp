@@ -38,6 +38,7 @@ struct DeviceStatus {
 /// local rank modulo the device count, else 0. Throws InputError when the choice is out of range.
 [[nodiscard]] int chooseDevice(int requested, int deviceCount);
 /// The same choice with the environment given explicitly (`ptyxDevice` may be null), for tests.
-[[nodiscard]] int chooseDevice(int requested, const char* ptyxDevice, int localRank, int deviceCount);
+[[nodiscard]] int chooseDevice(int requested, const char* ptyxDevice, int localRank,
+                               int deviceCount);
 
 }  // namespace ptyx

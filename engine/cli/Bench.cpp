@@ -123,7 +123,8 @@ Measurement inChild(const std::vector<std::string>& args) {
   std::string text;
   char buffer[256];
   ssize_t got = 0;
-  while ((got = read(fds[0], buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(got));
+  while ((got = read(fds[0], buffer, sizeof buffer)) > 0)
+    text.append(buffer, static_cast<std::size_t>(got));
   close(fds[0]);
   int status = 0;
   rusage usage{};
@@ -161,7 +162,8 @@ Measurement fftBatch(std::size_t frames, std::size_t size, int threads) {
     const auto t0 = std::chrono::steady_clock::now();
     fftwf_execute(fwd);
     fftwf_execute(inv);
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   fftwf_destroy_plan(fwd);
   fftwf_destroy_plan(inv);
@@ -224,7 +226,9 @@ Runner addBench(CLI::App& app) {
   auto o = std::make_shared<Options>();
   sub->add_option("--frames", o->frames, "Frames in the simulated scan")->capture_default_str();
   sub->add_option("--size", o->size, "Frame size M")->capture_default_str();
-  sub->add_option("--threads", o->threads, "Thread counts to measure")->delimiter(',')->capture_default_str();
+  sub->add_option("--threads", o->threads, "Thread counts to measure")
+      ->delimiter(',')
+      ->capture_default_str();
   sub->add_option("--iterations", o->iterations, "Timed iterations (after 2 warm-up iterations)")
       ->capture_default_str();
   sub->add_option("--algorithm", o->algorithm, "Algorithm to time")
@@ -262,16 +266,16 @@ Runner addBench(CLI::App& app) {
                 << m.phases.relaxedStep << ' ' << m.phases.reflection << '\n';
       return 0;
     }
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("ptyx-bench-" + std::to_string(getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("ptyx-bench-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     const std::string file = (dir / "scan.cxi").string();
     SimulationOptions sim;
     sim.frames = o->frames;
     sim.frameSize = o->size;
     sim.seed = 1;
-    std::cout << "ptyx bench: simulating " << o->frames << " frames of " << o->size << "x" << o->size
-              << "..." << std::flush;
+    std::cout << "ptyx bench: simulating " << o->frames << " frames of " << o->size << "x"
+              << o->size << "..." << std::flush;
     const Scan scan = simulate(sim);
     writeScan(scan, file);
     std::cout << " done\n";
@@ -283,10 +287,17 @@ Runner addBench(CLI::App& app) {
     std::ostringstream phases;  // printed under the table
     for (int t : o->threads) {
       try {
-        const std::vector<std::string> common{"bench", "--frames", std::to_string(o->frames), "--size",
-                                              std::to_string(o->size), "--threads", std::to_string(t),
-                                              "--iterations", std::to_string(o->iterations),
-                                              "--algorithm", o->algorithm};
+        const std::vector<std::string> common{"bench",
+                                              "--frames",
+                                              std::to_string(o->frames),
+                                              "--size",
+                                              std::to_string(o->size),
+                                              "--threads",
+                                              std::to_string(t),
+                                              "--iterations",
+                                              std::to_string(o->iterations),
+                                              "--algorithm",
+                                              o->algorithm};
         auto with = [&](std::vector<std::string> extra) {
           std::vector<std::string> args = common;
           args.insert(args.end(), extra.begin(), extra.end());
@@ -295,10 +306,10 @@ Runner addBench(CLI::App& app) {
         const Measurement fft = inChild(with({"--measure", "fft"}));
         const Measurement rec = inChild(with({"--measure", "recon", "--scan", file}));
         std::cout << std::fixed << std::setw(7) << t << std::setprecision(4) << std::setw(13)
-                  << rec.seconds << std::setw(13) << fft.seconds << std::setprecision(2) << std::setw(7)
-                  << rec.seconds / fft.seconds << std::setprecision(0) << std::setw(10) << rec.peakMiB
-                  << std::setw(12) << rec.arraysMiB << std::setprecision(2) << std::setw(13)
-                  << rec.peakMiB / rec.arraysMiB << "\n";
+                  << rec.seconds << std::setw(13) << fft.seconds << std::setprecision(2)
+                  << std::setw(7) << rec.seconds / fft.seconds << std::setprecision(0)
+                  << std::setw(10) << rec.peakMiB << std::setw(12) << rec.arraysMiB
+                  << std::setprecision(2) << std::setw(13) << rec.peakMiB / rec.arraysMiB << "\n";
         const Phases& p = rec.phases;
         const double rest = rec.meanSeconds - p.overlapSums - p.relaxedStep - p.reflection;
         phases << std::fixed << std::setprecision(4) << "phases, " << t
@@ -312,8 +323,9 @@ Runner addBench(CLI::App& app) {
         status = 1;
       }
     }
-    std::cout << "\nratio = seconds per iteration / (forward + inverse FFT of all frames, FFTW MEASURE,\n"
-                 "batched, same threads); peak = the run's peak resident memory, whole process.\n";
+    std::cout
+        << "\nratio = seconds per iteration / (forward + inverse FFT of all frames, FFTW MEASURE,\n"
+           "batched, same threads); peak = the run's peak resident memory, whole process.\n";
     if (!phases.str().empty()) std::cout << "\n" << phases.str();
     std::filesystem::remove_all(dir);
     return status;

@@ -22,14 +22,15 @@ Runner addDevices(CLI::App& app) {
     }
     constexpr double kMiB = 1024.0 * 1024.0;
     for (const auto& d : s.devices) {
-      std::cout << "device " << d.index << ": " << d.name << ", compute capability " << d.major << "."
-                << d.minor << ", " << std::fixed << std::setprecision(0)
+      std::cout << "device " << d.index << ": " << d.name << ", compute capability " << d.major
+                << "." << d.minor << ", " << std::fixed << std::setprecision(0)
                 << static_cast<double>(d.totalBytes) / kMiB << " MiB total, "
                 << static_cast<double>(d.freeBytes) / kMiB << " MiB free\n";
     }
     const int local = localRank();
-    if (local >= 0) std::cout << "this rank (local rank " << local << ") would use device "
-                              << chooseDevice(-1, static_cast<int>(s.devices.size())) << "\n";
+    if (local >= 0)
+      std::cout << "this rank (local rank " << local << ") would use device "
+                << chooseDevice(-1, static_cast<int>(s.devices.size())) << "\n";
     return 0;
   };
 }

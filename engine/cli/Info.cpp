@@ -13,14 +13,16 @@ namespace {
 
 std::string mebibytes(std::size_t bytes) {
   std::ostringstream out;
-  out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+  out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1024.0 * 1024.0)
+      << " MiB";
   return out.str();
 }
 
 }  // namespace
 
 Runner addInfo(CLI::App& app) {
-  auto* sub = app.add_subcommand("info", "Summarise a scan file: frames, geometry, object size, memory");
+  auto* sub =
+      app.add_subcommand("info", "Summarise a scan file: frames, geometry, object size, memory");
   auto path = std::make_shared<std::string>();
   sub->add_option("scan", *path, "Scan file (CXI)")->required();
   return [path] {
@@ -35,11 +37,13 @@ Runner addInfo(CLI::App& app) {
     for (auto v : scan.mask.span()) masked += v != 0 ? 1 : 0;
     const auto memory = estimateMemory(scan.frameCount(), m, layout.rows, layout.cols, 1, false);
     std::cout << std::setprecision(4) << "file:              " << scan.sourcePath << "\n"
-              << "frames:            " << scan.frameCount() << " of " << m << " x " << m << " pixels\n"
+              << "frames:            " << scan.frameCount() << " of " << m << " x " << m
+              << " pixels\n"
               << "energy:            " << hc / g.wavelength_m / 1.602176634e-19 / 1000.0 << " keV"
               << " (wavelength " << g.wavelength_m * 1e9 << " nm)\n"
               << "distance:          " << g.distance_m << " m\n"
-              << "detector pixel:    " << g.pixelSizeX_m * 1e6 << " x " << g.pixelSizeY_m * 1e6 << " um\n"
+              << "detector pixel:    " << g.pixelSizeX_m * 1e6 << " x " << g.pixelSizeY_m * 1e6
+              << " um\n"
               << "object pixel:      " << psx * 1e9 << " x " << psy * 1e9 << " nm\n"
               << "object:            " << layout.rows << " x " << layout.cols << " pixels ("
               << static_cast<double>(layout.rows) * psy * 1e6 << " x "
@@ -55,9 +59,11 @@ Runner addInfo(CLI::App& app) {
     MemoryCase plan{scan.frameCount(), m, layout.rows, layout.cols, 1, false, MemoryTarget::CpuRam};
     for (const auto target : {MemoryTarget::CpuRam, MemoryTarget::CudaDevice}) {
       plan.target = target;
-      std::cout << (target == MemoryTarget::CpuRam ? "RAM per rank (cpu): " : "GPU per rank (cuda):");
+      std::cout << (target == MemoryTarget::CpuRam ? "RAM per rank (cpu): "
+                                                   : "GPU per rank (cuda):");
       for (const int ranks : {1, 2, 4, 8}) {
-        std::cout << (ranks == 1 ? " " : ", ") << ranks << ": " << formatBytes(planRank(plan, ranks).perRank());
+        std::cout << (ranks == 1 ? " " : ", ") << ranks << ": "
+                  << formatBytes(planRank(plan, ranks).perRank());
       }
       std::cout << "\n";
     }

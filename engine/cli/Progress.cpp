@@ -17,8 +17,10 @@ std::string clock(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "--:--";
   const auto s = static_cast<long>(std::lround(seconds));
   std::ostringstream out;
-  if (s >= 3600) out << s / 3600 << ':' << std::setw(2) << std::setfill('0') << (s / 60) % 60;
-  else out << s / 60;
+  if (s >= 3600)
+    out << s / 3600 << ':' << std::setw(2) << std::setfill('0') << (s / 60) % 60;
+  else
+    out << s / 60;
   out << ':' << std::setw(2) << std::setfill('0') << s % 60;
   return out.str();
 }

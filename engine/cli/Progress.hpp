@@ -13,7 +13,8 @@ enum class ProgressStyle { Auto, Text, Json, None };
 
 class ProgressReporter final : public ReconstructionObserver {
  public:
-  ProgressReporter(ProgressStyle style, int totalIterations, std::ostream& text, std::ostream& json);
+  ProgressReporter(ProgressStyle style, int totalIterations, std::ostream& text,
+                   std::ostream& json);
   void onIteration(const IterationMetrics& metrics) override;
   void finish();
   /// The run length changed (a followed scan completed: docs/STREAMING.md).

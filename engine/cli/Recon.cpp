@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/Backend.hpp"
+#include "backend/Devices.hpp"
 #include "cli/Commands.hpp"
 #include "cli/Progress.hpp"
 #include "comm/Communicator.hpp"
@@ -20,10 +21,9 @@
 #include "job/Checkpoint.hpp"
 #include "job/JobDirectory.hpp"
 #include "params/ParameterSchema.hpp"
-#include "recon/Reconstructor.hpp"
-#include "backend/Devices.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
+#include "recon/Reconstructor.hpp"
 #include "recon/ScanFollower.hpp"
 #include "render/Render.hpp"
 
@@ -42,8 +42,12 @@ std::size_t hostCapacityPerRank() {
 void checkMemoryPlan(std::size_t frames, std::size_t frameSize, const ObjectLayout& layout,
                      const std::string& source, const ReconParams& params,
                      const std::string& backend, int ranks) {
-  MemoryCase c{frames, frameSize, layout.rows, layout.cols,
-               static_cast<std::size_t>(std::max(1, params.threads)), needsAuxiliaryWaves(params),
+  MemoryCase c{frames,
+               frameSize,
+               layout.rows,
+               layout.cols,
+               static_cast<std::size_t>(std::max(1, params.threads)),
+               needsAuxiliaryWaves(params),
                backend == "cuda" ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam};
   std::size_t capacity = 0;
   if (const char* limit = std::getenv("PTYX_MEMORY_LIMIT_MIB")) {
@@ -72,7 +76,9 @@ void checkMemoryPlan(const Scan& scan, const ReconParams& params, const std::str
 // checkpoint when one is configured). The handler only stores to a lock-free atomic, which is
 // async-signal-safe; the ranks agree on stopping once per iteration, so that all stop together.
 std::atomic<bool> gStopSignal{false};
-extern "C" void onStopSignal(int /*signal*/) { gStopSignal.store(true); }
+extern "C" void onStopSignal(int /*signal*/) {
+  gStopSignal.store(true);
+}
 
 struct ReconOptions {
   std::string input;
@@ -179,14 +185,17 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
                         : (ownScan = readScan(o.input, o.orientation));
   const std::size_t startFrames = scan.frameCount();
   const std::string output =
-      o.output.empty() ? std::filesystem::path(o.input).replace_extension("").string() + "-result.cxi"
-                       : o.output;
+      o.output.empty()
+          ? std::filesystem::path(o.input).replace_extension("").string() + "-result.cxi"
+          : o.output;
 
   std::optional<job::LoadedCheckpoint> loaded;
   if (!o.resume.empty()) {
-    loaded = job::loadCheckpoint(o.resume, comm, scan.sourceHash, scan.frameCount(), scan.frameSize(),
-                                 frameBlock(scan.frameCount(), comm.rank(), comm.size()));
-    if (rank0 && !loaded->warning.empty()) std::cerr << "ptyx recon: warning: " << loaded->warning << "\n";
+    loaded =
+        job::loadCheckpoint(o.resume, comm, scan.sourceHash, scan.frameCount(), scan.frameSize(),
+                            frameBlock(scan.frameCount(), comm.rank(), comm.size()));
+    if (rank0 && !loaded->warning.empty())
+      std::cerr << "ptyx recon: warning: " << loaded->warning << "\n";
     run.resumedFrom = loaded->path;
     params = parametersFrom(o, loaded->state.params);
   }
@@ -236,8 +245,9 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     job::saveCheckpoint(reconstructor, comm, run.checkpointPath, scan.sourceHash);
     lastCheckpoint = reconstructor.iteration();
     if (jobDir) {
-      jobDir->checkpointWritten(run.checkpointPath, lastCheckpoint,
-                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      jobDir->checkpointWritten(
+          run.checkpointPath, lastCheckpoint,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
   };
 
@@ -308,7 +318,8 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
     reconstructor.step(1);
     if (o.checkpointEvery > 0 && reconstructor.iteration() % o.checkpointEvery == 0) checkpoint();
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (jobDir && (run.stoppedBySignal || run.stoppedByControl)) jobDir->state("stopping");
   checkpoint();
   std::signal(SIGINT, SIG_DFL);
@@ -330,8 +341,9 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
                         result.history.empty() ? IterationMetrics{} : result.history.back(),
                         reconstructor.frameFourierErrors()});
     jobDir->state(stopped ? "stopped" : "finished", run.stoppedBySignal ? "stopped by a signal"
-                                                    : run.stoppedByControl ? "stopped by the control file"
-                                                                           : "");
+                                                    : run.stoppedByControl
+                                                        ? "stopped by the control file"
+                                                        : "");
   }
 
   if (o.progress != ProgressStyle::Json) {
@@ -344,17 +356,21 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
       const auto& last = result.history.back();
       out << std::scientific << std::setprecision(2) << "; fourier error " << last.fourierError;
       // The object error is scored every few iterations: report the latest score.
-      const auto scored = std::find_if(result.history.rbegin(), result.history.rend(),
-                                       [](const IterationMetrics& m) { return std::isfinite(m.objectError); });
+      const auto scored =
+          std::find_if(result.history.rbegin(), result.history.rend(),
+                       [](const IterationMetrics& m) { return std::isfinite(m.objectError); });
       if (scored != result.history.rend()) {
-        out << ", object error " << scored->objectError << " (iteration " << scored->iteration << ")";
+        out << ", object error " << scored->objectError << " (iteration " << scored->iteration
+            << ")";
       }
     }
     out << "\n  result: " << output << "\n";
     if (!o.pngDir.empty()) out << "  pictures: " << o.pngDir << "/\n";
     if (!run.checkpointPath.empty()) out << "  checkpoint: " << run.checkpointPath << "\n";
-    if (run.stoppedBySignal) out << "  (stopped early by a signal; the result holds what was reached)\n";
-    if (run.stoppedByControl) out << "  (stopped by the control file; the result holds what was reached)\n";
+    if (run.stoppedBySignal)
+      out << "  (stopped early by a signal; the result holds what was reached)\n";
+    if (run.stoppedByControl)
+      out << "  (stopped by the control file; the result holds what was reached)\n";
   }
   if (follower && o.progress != ProgressStyle::None) {
     const LatencySummary latency = summarise(follower->latencies());
@@ -370,7 +386,6 @@ int runRecon(const ReconOptions& o, const std::string& commandLine, Communicator
   }
   return 0;
 }
-
 
 }  // namespace
 
@@ -458,9 +473,15 @@ Runner addRecon(CLI::App& app, const std::string& commandLine) {
     auto* option = sub->add_option(spec.flag(), o->values[i], describe(spec));
     option->default_str(spec.defaultText())->group(spec.group);
     switch (spec.kind) {
-      case ParameterSpec::Kind::Integer: option->type_name("INT"); break;
-      case ParameterSpec::Kind::Real: option->type_name("NUMBER"); break;
-      case ParameterSpec::Kind::Text: option->type_name("FILE"); break;
+      case ParameterSpec::Kind::Integer:
+        option->type_name("INT");
+        break;
+      case ParameterSpec::Kind::Real:
+        option->type_name("NUMBER");
+        break;
+      case ParameterSpec::Kind::Text:
+        option->type_name("FILE");
+        break;
       case ParameterSpec::Kind::Choice: {
         std::string names;
         for (const auto& c : spec.choices) names += (names.empty() ? "" : ",") + c;

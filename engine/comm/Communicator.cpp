@@ -26,10 +26,10 @@ std::unique_ptr<Communicator> makeCommunicator(const std::string& kind) {
 #ifdef PTYX_HAVE_MPI
   return std::make_unique<MpiCommunicator>();
 #else
-  throw Error("this ptyx was built without MPI, but " +
-              std::string(kind == "mpi" ? "--comm mpi asks for it"
-                                        : "it was started by mpirun/srun") +
-              "; install libopenmpi-dev and rebuild, or run without mpirun");
+  throw Error(
+      "this ptyx was built without MPI, but " +
+      std::string(kind == "mpi" ? "--comm mpi asks for it" : "it was started by mpirun/srun") +
+      "; install libopenmpi-dev and rebuild, or run without mpirun");
 #endif
 }
 

@@ -52,7 +52,8 @@ inline void broadcastString(Communicator& comm, std::string& text, int root) {
   std::uint64_t length = text.size();
   comm.broadcast(std::as_writable_bytes(std::span<std::uint64_t>(&length, 1)), root);
   text.resize(length);
-  if (length > 0) comm.broadcast(std::as_writable_bytes(std::span<char>(text.data(), text.size())), root);
+  if (length > 0)
+    comm.broadcast(std::as_writable_bytes(std::span<char>(text.data(), text.size())), root);
 }
 
 /// "serial", "mpi", or "auto": MPI when this process was started by mpirun or srun (their

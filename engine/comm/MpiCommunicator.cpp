@@ -1,7 +1,7 @@
 #include "comm/MpiCommunicator.hpp"
 
 // The C API only: the deprecated C++ bindings would need libmpi_cxx.
-#define OMPI_SKIP_MPICXX 1  // NOLINT(cppcoreguidelines-macro-usage)
+#define OMPI_SKIP_MPICXX 1   // NOLINT(cppcoreguidelines-macro-usage)
 #define MPICH_SKIP_MPICXX 1  // NOLINT(cppcoreguidelines-macro-usage)
 #include <mpi.h>
 
@@ -20,15 +20,20 @@ void check(int status, const char* what) {
   char text[MPI_MAX_ERROR_STRING] = {};
   int length = 0;
   MPI_Error_string(status, text, &length);
-  throw Error(std::string("MPI: ") + what + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+  throw Error(std::string("MPI: ") + what +
+              " failed: " + std::string(text, static_cast<std::size_t>(length)));
 }
 
 template <class T>
 MPI_Datatype mpiType();
 template <>
-MPI_Datatype mpiType<float>() { return MPI_FLOAT; }
+MPI_Datatype mpiType<float>() {
+  return MPI_FLOAT;
+}
 template <>
-MPI_Datatype mpiType<double>() { return MPI_DOUBLE; }
+MPI_Datatype mpiType<double>() {
+  return MPI_DOUBLE;
+}
 
 int asInt(std::size_t n, const char* what) {
   if (n > static_cast<std::size_t>(INT_MAX)) {
@@ -99,8 +104,12 @@ void MpiCommunicator::orderedSum(std::span<T> values, std::vector<T>& scratch) {
         "MPI_Allgatherv (all-reduce)");
 }
 
-void MpiCommunicator::allReduceSum(std::span<float> values) { orderedSum(values, floatScratch_); }
-void MpiCommunicator::allReduceSum(std::span<double> values) { orderedSum(values, doubleScratch_); }
+void MpiCommunicator::allReduceSum(std::span<float> values) {
+  orderedSum(values, floatScratch_);
+}
+void MpiCommunicator::allReduceSum(std::span<double> values) {
+  orderedSum(values, doubleScratch_);
+}
 
 void MpiCommunicator::broadcast(std::span<std::byte> bytes, int root) {
   if (size_ == 1) return;

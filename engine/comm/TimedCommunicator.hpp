@@ -14,8 +14,12 @@ class TimedCommunicator final : public Communicator {
 
   [[nodiscard]] int rank() const override { return inner_.rank(); }
   [[nodiscard]] int size() const override { return inner_.size(); }
-  void allReduceSum(std::span<float> values) override { timed([&] { inner_.allReduceSum(values); }); }
-  void allReduceSum(std::span<double> values) override { timed([&] { inner_.allReduceSum(values); }); }
+  void allReduceSum(std::span<float> values) override {
+    timed([&] { inner_.allReduceSum(values); });
+  }
+  void allReduceSum(std::span<double> values) override {
+    timed([&] { inner_.allReduceSum(values); });
+  }
   void broadcast(std::span<std::byte> bytes, int root) override { inner_.broadcast(bytes, root); }
   void gather(std::span<const std::byte> mine, std::span<std::byte> all,
               std::span<const std::size_t> counts, int root) override {

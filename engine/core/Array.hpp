@@ -17,8 +17,8 @@ namespace ptyx {
 inline std::size_t checkedProduct(std::size_t a, std::size_t b, const std::string& what,
                                   std::size_t limit = std::numeric_limits<std::size_t>::max()) {
   if (a != 0 && b > limit / a) {
-    throw InputError(what, "", "size " + std::to_string(a) + " x " + std::to_string(b) +
-                                   " is too large");
+    throw InputError(what, "",
+                     "size " + std::to_string(a) + " x " + std::to_string(b) + " is too large");
   }
   return a * b;
 }

@@ -21,10 +21,10 @@ struct Position {
 };
 
 struct DetectorGeometry {
-  double distance_m = 0.0;      ///< sample to detector
-  double pixelSizeY_m = 0.0;    ///< detector pixel pitch along rows
-  double pixelSizeX_m = 0.0;    ///< detector pixel pitch along columns
-  double wavelength_m = 0.0;    ///< photon wavelength
+  double distance_m = 0.0;    ///< sample to detector
+  double pixelSizeY_m = 0.0;  ///< detector pixel pitch along rows
+  double pixelSizeX_m = 0.0;  ///< detector pixel pitch along columns
+  double wavelength_m = 0.0;  ///< photon wavelength
   bool operator==(const DetectorGeometry&) const = default;
 };
 
@@ -42,14 +42,14 @@ struct GroundTruth {
 };
 
 struct Scan {
-  Stack<float> magnitudes;              ///< N x M x M, sqrt of counts, centred
-  std::vector<Position> positions;      ///< N positions, object pixels
-  Image<std::uint8_t> mask;             ///< M x M, non-zero = bad pixel (no constraint); may be empty
+  Stack<float> magnitudes;          ///< N x M x M, sqrt of counts, centred
+  std::vector<Position> positions;  ///< N positions, object pixels
+  Image<std::uint8_t> mask;         ///< M x M, non-zero = bad pixel (no constraint); may be empty
   DetectorGeometry geometry;
-  std::optional<Image<cfloat>> probe;   ///< initial probe from the file, if any
-  std::optional<GroundTruth> truth;     ///< simulated scans only
-  std::string sourcePath;               ///< file it came from (for messages and provenance)
-  std::string sourceHash;               ///< content hash of that file (provenance, replay)
+  std::optional<Image<cfloat>> probe;  ///< initial probe from the file, if any
+  std::optional<GroundTruth> truth;    ///< simulated scans only
+  std::string sourcePath;              ///< file it came from (for messages and provenance)
+  std::string sourceHash;              ///< content hash of that file (provenance, replay)
 
   [[nodiscard]] std::size_t frameCount() const { return magnitudes.count(); }
   [[nodiscard]] std::size_t frameSize() const { return magnitudes.rows(); }

@@ -15,7 +15,9 @@ namespace {
 
 /// Uniform double in [0, 1) from the top 53 bits: the same numbers with every standard library,
 /// unlike std::uniform_real_distribution.
-double unitUniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11U) * 0x1.0p-53; }
+double unitUniform(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11U) * 0x1.0p-53;
+}
 
 }  // namespace
 

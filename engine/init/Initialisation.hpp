@@ -19,12 +19,12 @@ Image<cfloat> initialObject(const ReconParams& params, std::size_t rows, std::si
 Image<cfloat> gaussianProbe(std::size_t size, double sigmaPixels);
 /// A uniformly lit circular aperture of the given diameter in the sample plane, propagated by
 /// `defocus_m` (Fresnel). Pixel size from the geometry (objectPixelSize).
-Image<cfloat> apertureProbe(std::size_t size, const DetectorGeometry& geometry,
-                            double diameter_m, double defocus_m);
+Image<cfloat> apertureProbe(std::size_t size, const DetectorGeometry& geometry, double diameter_m,
+                            double defocus_m);
 /// The focus of a Fresnel zone plate (a lens of the given diameter and focal distance, pupil
 /// modelled in its far field), propagated by `defocus_m` from the focus.
-Image<cfloat> zonePlateProbe(std::size_t size, const DetectorGeometry& geometry,
-                             double diameter_m, double focalDistance_m, double defocus_m);
+Image<cfloat> zonePlateProbe(std::size_t size, const DetectorGeometry& geometry, double diameter_m,
+                             double focalDistance_m, double defocus_m);
 /// SHARP's start: the inverse transform of the square root of the mean diffraction pattern,
 /// with a flat phase, so the probe has the measured far-field extent.
 Image<cfloat> probeFromMeanDiffraction(const Scan& scan);

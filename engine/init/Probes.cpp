@@ -23,7 +23,9 @@ constexpr double kPi = std::numbers::pi;
 // fractional coverage keeps the disc round at the few-pixel sizes probes are drawn at.
 constexpr int kEdgeSubsamples = 8;
 
-bool positiveFinite(double v) { return std::isfinite(v) && v > 0.0; }
+bool positiveFinite(double v) {
+  return std::isfinite(v) && v > 0.0;
+}
 
 /// Signed frequency of FFT-ordered index k on an n-point grid of spacing d (numpy.fft.fftfreq).
 double frequency(std::size_t k, std::size_t n, double d) {
@@ -61,7 +63,9 @@ std::complex<double> fresnelTransfer(double fy, double fx, double wavelength_m, 
   return std::polar(1.0, std::remainder(phase, 2.0 * kPi));
 }
 
-std::complex<double> toDouble(cfloat v) { return {v.re, v.im}; }
+std::complex<double> toDouble(cfloat v) {
+  return {v.re, v.im};
+}
 cfloat toFloat(std::complex<double> v) {
   return {static_cast<float>(v.real()), static_cast<float>(v.imag())};
 }

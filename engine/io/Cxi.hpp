@@ -11,13 +11,13 @@ namespace ptyx::h5 {
 class InFile;
 template <class T>
 struct Data;
-}
+}  // namespace ptyx::h5
 
 namespace ptyx::cxi {
 
 // Frames, in the order a reader looks for them.
-inline constexpr std::array<const char*, 2> kFramePaths = {
-    "/entry_1/data_1/data", "/entry_1/instrument_1/detector_1/data"};
+inline constexpr std::array<const char*, 2> kFramePaths = {"/entry_1/data_1/data",
+                                                           "/entry_1/instrument_1/detector_1/data"};
 // Sample translations (N x 3, metres), in the order a reader looks for them.
 inline constexpr std::array<const char*, 3> kTranslationPaths = {
     "/entry_1/data_1/translation", "/entry_1/sample_1/geometry_1/translation",

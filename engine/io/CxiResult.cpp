@@ -95,8 +95,7 @@ void ResultWriter::write(const Reconstruction& result, const std::string& path) 
     positions[2 * j] = result.positions[j].row;
     positions[2 * j + 1] = result.positions[j].col;
   }
-  out.write(ptyx + "/positions", std::span<const double>(positions),
-            {result.positions.size(), 2});
+  out.write(ptyx + "/positions", std::span<const double>(positions), {result.positions.size(), 2});
   const std::array<double, 2> origin = {result.originPixel.row, result.originPixel.col};
   out.write(ptyx + "/origin_pixel", std::span<const double>(origin), {2});
   out.writeScalar(ptyx + "/object_pixel_size", result.objectPixelSize_m);
@@ -104,10 +103,10 @@ void ResultWriter::write(const Reconstruction& result, const std::string& path) 
   const auto& history = result.history;
   const std::vector<hsize_t> iterations = {history.size()};
   out.group(kHistory, "NXcollection");
-  out.write(kHistory + "/iteration",
-            std::span<const std::int32_t>(
-                column<std::int32_t>(history, &IterationMetrics::iteration)),
-            iterations);
+  out.write(
+      kHistory + "/iteration",
+      std::span<const std::int32_t>(column<std::int32_t>(history, &IterationMetrics::iteration)),
+      iterations);
   out.write(kHistory + "/fourier_error",
             std::span<const double>(column<double>(history, &IterationMetrics::fourierError)),
             iterations);
@@ -207,8 +206,8 @@ Image<cfloat> readProbeFile(const std::string& path) {
       return readComplexImage(file, dataset);
     }
   }
-  file.fail(kResultProbe, std::string("no probe in this file; looked for ") + candidates[0] +
-                              ", " + candidates[1] + ", " + candidates[2]);
+  file.fail(kResultProbe, std::string("no probe in this file; looked for ") + candidates[0] + ", " +
+                              candidates[1] + ", " + candidates[2]);
 }
 
 Image<cfloat> readObjectFile(const std::string& path) {

@@ -77,8 +77,7 @@ struct FrameShape {
 FrameShape readFrameShape(const h5::InFile& file, const std::string& dataset) {
   const auto shape = file.shape(dataset);
   if (shape.size() != 3) {
-    file.fail(dataset, "frames must be a 3-D stack N x M x M, found shape " +
-                           h5::shapeText(shape));
+    file.fail(dataset, "frames must be a 3-D stack N x M x M, found shape " + h5::shapeText(shape));
   }
   if (shape[0] == 0) {
     file.fail(dataset, "contains no frames (shape " + h5::shapeText(shape) + ")");
@@ -180,8 +179,8 @@ std::vector<Position> readPositions(const h5::InFile& file, const std::string& f
               "no sample translations; looked for " + listed(kTranslationPaths));
   }
   const auto translations = file.readReal(dataset);
-  auto positions = positionsFromTranslations(file, dataset, translations, frames.size, geometry,
-                                             options);
+  auto positions =
+      positionsFromTranslations(file, dataset, translations, frames.size, geometry, options);
   if (positions.size() != frames.count) {
     file.fail(dataset, std::to_string(positions.size()) + " translations for " +
                            std::to_string(frames.count) + " frames in " + framesPath);
@@ -232,8 +231,8 @@ std::optional<GroundTruth> readTruth(const h5::InFile& file) {
   const auto origin = file.readReal(originPath);
   if (origin.values.size() != 2 || !std::isfinite(origin.values[0]) ||
       !std::isfinite(origin.values[1])) {
-    file.fail(originPath, "expected two finite numbers (row, col), found shape " +
-                              h5::shapeText(origin.shape));
+    file.fail(originPath,
+              "expected two finite numbers (row, col), found shape " + h5::shapeText(origin.shape));
   }
   truth.translationOrigin = Position{origin.values[0], origin.values[1]};
   return truth;
@@ -264,8 +263,10 @@ std::vector<Position> positionsFromTranslations(const h5::InFile& file, const st
                                                 const ReadOptions& options) {
   const auto& shape = translations.shape;
   if (shape.size() != 2 || (shape[1] != 3 && shape[1] != 2)) {
-    file.fail(dataset, "translations must be N x 3 (x, y, z in metres) or N x 2 (x, y), found "
-                       "shape " + h5::shapeText(shape));
+    file.fail(dataset,
+              "translations must be N x 3 (x, y, z in metres) or N x 2 (x, y), found "
+              "shape " +
+                  h5::shapeText(shape));
   }
   const auto count = static_cast<std::size_t>(shape[0]);
   const auto columns = static_cast<std::size_t>(shape[1]);
@@ -289,10 +290,10 @@ std::vector<Position> positionsFromTranslations(const h5::InFile& file, const st
   if (positions.empty()) {
     return positions;
   }
-  const auto [rowMin, rowMax] = std::minmax_element(
-      positions.begin(), positions.end(), [](auto a, auto b) { return a.row < b.row; });
-  const auto [colMin, colMax] = std::minmax_element(
-      positions.begin(), positions.end(), [](auto a, auto b) { return a.col < b.col; });
+  const auto [rowMin, rowMax] = std::minmax_element(positions.begin(), positions.end(),
+                                                    [](auto a, auto b) { return a.row < b.row; });
+  const auto [colMin, colMax] = std::minmax_element(positions.begin(), positions.end(),
+                                                    [](auto a, auto b) { return a.col < b.col; });
   const double rowExtent = rowMax->row - rowMin->row;
   const double colExtent = colMax->col - colMin->col;
   const bool finite = std::all_of(positions.begin(), positions.end(), [](const Position& p) {
@@ -423,7 +424,9 @@ void validateForWriting(const Scan& scan, const std::string& path) {
   }
 }
 
-std::vector<hsize_t> shapeOf(const Image<cfloat>& image) { return {image.rows(), image.cols()}; }
+std::vector<hsize_t> shapeOf(const Image<cfloat>& image) {
+  return {image.rows(), image.cols()};
+}
 
 }  // namespace
 
@@ -449,8 +452,8 @@ void ScanWriter::write(const Scan& scan, const std::string& path) const {
 
   const std::string frames = std::string(kDetector) + "/data";
   std::vector<float> intensities(scan.magnitudes.size());
-  std::transform(scan.magnitudes.span().begin(), scan.magnitudes.span().end(),
-                 intensities.begin(), [](float a) { return a * a; });
+  std::transform(scan.magnitudes.span().begin(), scan.magnitudes.span().end(), intensities.begin(),
+                 [](float a) { return a * a; });
   out.write(frames, std::span<const float>(intensities), {count, size, size}, true);
   out.attribute(frames, "axes", "translation:y:x");
   out.writeScalar(kDistance, stored.distance_m);
@@ -491,8 +494,7 @@ void ScanWriter::write(const Scan& scan, const std::string& path) const {
     out.write(group + "/object", truth.object.span(), shapeOf(truth.object));
     out.write(group + "/probe", truth.probe.span(), shapeOf(truth.probe));
     out.writeScalar(group + "/object_pixel_size", truth.objectPixelSize_m);
-    const std::array<double, 2> origin = {truth.translationOrigin.row,
-                                          truth.translationOrigin.col};
+    const std::array<double, 2> origin = {truth.translationOrigin.row, truth.translationOrigin.col};
     out.write(group + "/translation_origin_pixel", std::span<const double>(origin), {2});
   }
 

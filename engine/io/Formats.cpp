@@ -18,16 +18,16 @@ std::string formatList(const std::vector<std::unique_ptr<Entry>>& entries) {
 }
 
 template <class Entry>
-const Entry& byFormat(const std::vector<std::unique_ptr<Entry>>& entries,
-                      const std::string& format, const char* kind) {
+const Entry& byFormat(const std::vector<std::unique_ptr<Entry>>& entries, const std::string& format,
+                      const char* kind) {
   for (const auto& entry : entries) {
     if (entry->format() == format) {
       return *entry;
     }
   }
-  throw InputError("format '" + format + "'", "",
-                   std::string("no ") + kind + " for this format (known formats: " +
-                       formatList(entries) + ")");
+  throw InputError(
+      "format '" + format + "'", "",
+      std::string("no ") + kind + " for this format (known formats: " + formatList(entries) + ")");
 }
 
 }  // namespace

@@ -72,7 +72,7 @@ const FormatRegistry& builtinFormats();
 
 // Conveniences over builtinFormats().
 Scan readScan(const std::string& path, const ReadOptions& options = {});
-void writeScan(const Scan& scan, const std::string& path);          ///< CXI
+void writeScan(const Scan& scan, const std::string& path);                ///< CXI
 void writeResult(const Reconstruction& result, const std::string& path);  ///< CXI
 
 /// A probe for initialisation: a result's /entry_1/image_1/data (first mode), else a scan's

@@ -26,15 +26,24 @@ std::string withReason(const std::string& what) {
 
 const char* className(H5T_class_t c) {
   switch (c) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "floating point";
-    case H5T_STRING: return "string";
-    case H5T_COMPOUND: return "compound";
-    case H5T_ENUM: return "enum";
-    case H5T_ARRAY: return "array";
-    case H5T_VLEN: return "variable length";
-    case H5T_REFERENCE: return "reference";
-    default: return "unsupported";
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "floating point";
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_VLEN:
+      return "variable length";
+    case H5T_REFERENCE:
+      return "reference";
+    default:
+      return "unsupported";
   }
 }
 
@@ -60,9 +69,9 @@ Datatype stringType(std::size_t length) {
 }
 
 Dataspace makeSpace(const std::vector<hsize_t>& shape) {
-  return Dataspace(shape.empty() ? H5Screate(H5S_SCALAR)
-                                 : H5Screate_simple(static_cast<int>(shape.size()),
-                                                    shape.data(), nullptr));
+  return Dataspace(shape.empty()
+                       ? H5Screate(H5S_SCALAR)
+                       : H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr));
 }
 
 }  // namespace
@@ -277,8 +286,9 @@ Data<cfloat> InFile::readComplex(const std::string& dataset) const {
     std::vector<float> real(count);
     readRealInto(dataset, real);
     data.values.resize(count);
-    std::transform(real.begin(), real.end(), data.values.begin(),
-                   [](float re) { return cfloat{re, 0.0F}; });
+    std::transform(real.begin(), real.end(), data.values.begin(), [](float re) {
+      return cfloat{re, 0.0F};
+    });
     return data;
   }
   if (cls != H5T_COMPOUND) {
@@ -361,7 +371,8 @@ OutFile::OutFile(const std::string& createPath, std::string displayPath, bool la
   if (access.get() < 0 || H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG) < 0) {
     throw Error(path_ + ": " + withReason("cannot set up HDF5 file access"));
   }
-  if (latestFormat && H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
+  if (latestFormat &&
+      H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
     throw Error(path_ + ": " + withReason("cannot set up HDF5 file access"));
   }
   file_ = File(H5Fcreate(createPath.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get()));
@@ -397,8 +408,8 @@ void OutFile::group(const std::string& name, const std::string& nxClass) {
 void OutFile::writeRaw(const std::string& name, hid_t memType, hid_t fileType, const void* data,
                        std::size_t count, const std::vector<hsize_t>& shape, bool chunkFrames) {
   if (elementCount(shape, path_, name) != count) {
-    fail(name, "internal error: " + std::to_string(count) + " values for shape " +
-                   shapeText(shape));
+    fail(name,
+         "internal error: " + std::to_string(count) + " values for shape " + shapeText(shape));
   }
   const Dataspace space = makeSpace(shape);
   checkId(space.get(), name, "cannot create the dataspace");
@@ -475,8 +486,7 @@ void OutFile::attribute(const std::string& object, const std::string& name,
   const Dataspace space = makeSpace({});
   const Attribute attr(
       H5Acreate2(target.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT));
-  checkId(attr.get(), object,
-        "cannot create attribute " + name);
+  checkId(attr.get(), object, "cannot create attribute " + name);
   std::string padded = value;
   padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
   check(H5Awrite(attr.get(), type.get(), padded.data()), object, "cannot write attribute " + name);

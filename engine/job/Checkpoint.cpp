@@ -51,7 +51,9 @@ class Crc {
   }
   void add(const std::string& text) { add(std::span<const char>(text.data(), text.size())); }
   template <class T>
-  void addScalar(T value) { add(std::span<const T>(&value, 1)); }
+  void addScalar(T value) {
+    add(std::span<const T>(&value, 1));
+  }
   [[nodiscard]] std::string text() const {
     char buffer[16];
     std::snprintf(buffer, sizeof buffer, "%08lx", crc_);
@@ -145,20 +147,25 @@ void write(const Payload& p, const std::string& path) {
   std::error_code ec;
   if (fs::exists(path, ec)) {
     fs::rename(path, path + ".prev", ec);
-    if (ec) throw Error(path + ": cannot keep the previous checkpoint as " + path + ".prev: " + ec.message());
+    if (ec)
+      throw Error(path + ": cannot keep the previous checkpoint as " + path +
+                  ".prev: " + ec.message());
   }
   atomic.commit();
 }
 
 template <class T>
-std::vector<T> asVector(h5::Data<T> data) { return std::move(data.values); }
+std::vector<T> asVector(h5::Data<T> data) {
+  return std::move(data.values);
+}
 
 /// Reads everything (waves only when `withWaves`). InputError on any missing or odd dataset.
 Payload read(const std::string& path, bool withWaves) {
   const h5::InFile in(path);
   Payload p;
   p.format = in.readString(kRoot + "/format");
-  if (p.format != kFormat) in.fail(kRoot + "/format", "unknown checkpoint format '" + p.format + "'");
+  if (p.format != kFormat)
+    in.fail(kRoot + "/format", "unknown checkpoint format '" + p.format + "'");
   p.iteration = static_cast<std::int32_t>(in.readScalar(kRoot + "/iteration"));
   p.parameters = in.readString(kRoot + "/parameters");
   p.scanHash = in.readString(kRoot + "/scan_sha256");
@@ -173,11 +180,14 @@ Payload read(const std::string& path, bool withWaves) {
     in.fail(kRoot, "object and probe must be 2-D");
   }
   p.illumination.resize(p.object.size());
-  if (in.shape(kRoot + "/illumination") != p.objectShape) in.fail(kRoot + "/illumination", "does not match the object");
+  if (in.shape(kRoot + "/illumination") != p.objectShape)
+    in.fail(kRoot + "/illumination", "does not match the object");
   in.readRealInto(kRoot + "/illumination", p.illumination);
   p.wavesShape = in.shape(kRoot + "/exit_waves");
-  if (p.wavesShape.size() != 3 || p.wavesShape[1] != p.probeShape[0] || p.wavesShape[2] != p.probeShape[1]) {
-    in.fail(kRoot + "/exit_waves", "shape " + h5::shapeText(p.wavesShape) + " does not match the probe");
+  if (p.wavesShape.size() != 3 || p.wavesShape[1] != p.probeShape[0] ||
+      p.wavesShape[2] != p.probeShape[1]) {
+    in.fail(kRoot + "/exit_waves",
+            "shape " + h5::shapeText(p.wavesShape) + " does not match the probe");
   }
   if (withWaves) p.waves = in.readComplex(kRoot + "/exit_waves").values;
   const auto iterations = asVector(in.readReal(kHistory + "/iteration"));
@@ -263,8 +273,8 @@ std::string why(const std::string& path) {
 
 }  // namespace
 
-void saveCheckpoint(const Reconstructor& reconstructor, Communicator& comm,
-                    const std::string& path, const std::string& scanHash) {
+void saveCheckpoint(const Reconstructor& reconstructor, Communicator& comm, const std::string& path,
+                    const std::string& scanHash) {
   const SolverState state = reconstructor.state();
   const FrameRange mine = reconstructor.frames();
   const std::size_t frameBytes = state.probe.size() * sizeof(cfloat);
@@ -283,8 +293,8 @@ void saveCheckpoint(const Reconstructor& reconstructor, Communicator& comm,
     counts[static_cast<std::size_t>(r)] = frameBlock(frames, r, comm.size()).count() * frameBytes;
   }
   std::vector<cfloat> all(comm.rank() == 0 ? frames * state.probe.size() : 0);
-  comm.gather(std::as_bytes(std::span<const cfloat>(local)), std::as_writable_bytes(std::span<cfloat>(all)),
-              counts, 0);
+  comm.gather(std::as_bytes(std::span<const cfloat>(local)),
+              std::as_writable_bytes(std::span<cfloat>(all)), counts, 0);
   // Rank 0 writes; the others wait, so that a failure to write reaches every rank as one verdict.
   std::string failure;
   if (comm.rank() == 0) {
@@ -313,8 +323,8 @@ LoadedCheckpoint loadCheckpoint(const std::string& path, Communicator& comm,
       const std::string previous = why(path + ".prev");
       if (previous.empty()) {
         chosen = path + ".prev";
-        message = "checkpoint " + path + " is unusable (" + newest + "); resuming from the previous one, " +
-                  chosen;
+        message = "checkpoint " + path + " is unusable (" + newest +
+                  "); resuming from the previous one, " + chosen;
       } else {
         message = "no usable checkpoint: " + newest + "; and the previous one: " + previous;
       }
@@ -329,9 +339,10 @@ LoadedCheckpoint loadCheckpoint(const std::string& path, Communicator& comm,
     throw InputError(chosen, "scan_sha256", "the checkpoint was made from a different scan file");
   }
   if (p.wavesShape[0] != frames || p.wavesShape[1] != frameSize) {
-    throw InputError(chosen, "exit_waves", "shape " + h5::shapeText(p.wavesShape) + " does not match the scan's " +
-                                               std::to_string(frames) + " frames of " +
-                                               std::to_string(frameSize) + " x " + std::to_string(frameSize));
+    throw InputError(chosen, "exit_waves",
+                     "shape " + h5::shapeText(p.wavesShape) + " does not match the scan's " +
+                         std::to_string(frames) + " frames of " + std::to_string(frameSize) +
+                         " x " + std::to_string(frameSize));
   }
   loaded.path = chosen;
   loaded.warning = message;
@@ -341,6 +352,8 @@ LoadedCheckpoint loadCheckpoint(const std::string& path, Communicator& comm,
   return loaded;
 }
 
-std::string verifyCheckpoint(const std::string& path) { return why(path); }
+std::string verifyCheckpoint(const std::string& path) {
+  return why(path);
+}
 
 }  // namespace ptyx::job

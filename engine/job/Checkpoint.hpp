@@ -12,8 +12,8 @@ namespace ptyx::job {
 
 /// Rank 0 gathers every rank's exit waves in frame order and writes `path`; the checkpoint
 /// that was there becomes `path`.prev. `scanHash` ties the checkpoint to its scan.
-void saveCheckpoint(const Reconstructor& reconstructor, Communicator& comm,
-                    const std::string& path, const std::string& scanHash);
+void saveCheckpoint(const Reconstructor& reconstructor, Communicator& comm, const std::string& path,
+                    const std::string& scanHash);
 
 struct LoadedCheckpoint {
   std::string path;     ///< the file used: `path`, or `path`.prev when the newest was bad

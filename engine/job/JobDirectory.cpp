@@ -33,7 +33,9 @@ bool changeableWhileRunning(const ParameterSpec& spec) {
   return spec.group == "Algorithm" || spec.name == "snapshot_interval";
 }
 
-double finiteOr(double v, double fallback) { return std::isfinite(v) ? v : fallback; }
+double finiteOr(double v, double fallback) {
+  return std::isfinite(v) ? v : fallback;
+}
 
 }  // namespace
 
@@ -51,10 +53,14 @@ ControlCommand parseControl(const std::string& text) {
     if (key == "command") {
       if (!value.is_string()) throw InputError(where, key, "must be a string");
       const auto name = value.get<std::string>();
-      if (name == "pause") command.action = ControlCommand::Action::Pause;
-      else if (name == "resume") command.action = ControlCommand::Action::Resume;
-      else if (name == "stop") command.action = ControlCommand::Action::Stop;
-      else throw InputError(where, key, "'" + name + "' is not one of: pause, resume, stop");
+      if (name == "pause")
+        command.action = ControlCommand::Action::Pause;
+      else if (name == "resume")
+        command.action = ControlCommand::Action::Resume;
+      else if (name == "stop")
+        command.action = ControlCommand::Action::Stop;
+      else
+        throw InputError(where, key, "'" + name + "' is not one of: pause, resume, stop");
     } else if (key == "set") {
       if (!value.is_object()) throw InputError(where, key, "must be an object of parameters");
       for (const auto& [name, v] : value.items()) {
@@ -64,8 +70,10 @@ ControlCommand parseControl(const std::string& text) {
         } else if (v.is_number()) {
           std::ostringstream out;
           out.precision(17);
-          if (v.is_number_float()) out << v.get<double>();
-          else out << v.get<long long>();
+          if (v.is_number_float())
+            out << v.get<double>();
+          else
+            out << v.get<long long>();
           textValue = out.str();
         } else {
           throw InputError(where, "set." + name, "must be a number or a string");
@@ -112,7 +120,8 @@ JobDirectory::JobDirectory(std::string dir, const Reconstructor& reconstructor,
       start_(std::chrono::steady_clock::now()) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  if (!fs::is_directory(dir_)) throw Error(dir_ + ": cannot create the job directory: " + ec.message());
+  if (!fs::is_directory(dir_))
+    throw Error(dir_ + ": cannot create the job directory: " + ec.message());
   progress_.open(fs::path(dir_) / "progress.jsonl", std::ios::app);
   if (!progress_) throw Error(dir_ + "/progress.jsonl: cannot be opened for writing");
 }
@@ -137,8 +146,12 @@ void JobDirectory::line(const std::string& json) {
 
 void JobDirectory::started(int ranks, int threads, std::size_t frames,
                            const std::string& resumedFrom) {
-  Json j{{"event", "start"}, {"time", utcNow()}, {"ranks", ranks}, {"threads", threads},
-         {"frames", frames}, {"iteration", reconstructor_.iteration()},
+  Json j{{"event", "start"},
+         {"time", utcNow()},
+         {"ranks", ranks},
+         {"threads", threads},
+         {"frames", frames},
+         {"iteration", reconstructor_.iteration()},
          {"iterations", reconstructor_.parameters().iterations},
          {"parameters", Json::parse(toJson(reconstructor_.parameters()))}};
   if (!resumedFrom.empty()) j["resumed_from"] = resumedFrom;
@@ -147,15 +160,18 @@ void JobDirectory::started(int ranks, int threads, std::size_t frames,
 }
 
 void JobDirectory::controlApplied(const std::string& text) {
-  Json j{{"event", "control"}, {"time", utcNow()}, {"status", "applied"},
+  Json j{{"event", "control"},
+         {"time", utcNow()},
+         {"status", "applied"},
          {"iteration", reconstructor_.iteration()}};
   j["command"] = Json::parse(text);
   line(j.dump());
 }
 
 void JobDirectory::controlRejected(const std::string& text, const std::string& reason) {
-  Json j{{"event", "control"}, {"time", utcNow()}, {"status", "rejected"},
-         {"iteration", reconstructor_.iteration()}, {"text", text}, {"message", reason}};
+  Json j{{"event", "control"},   {"time", utcNow()},
+         {"status", "rejected"}, {"iteration", reconstructor_.iteration()},
+         {"text", text},         {"message", reason}};
   line(j.dump());
 }
 
@@ -164,7 +180,9 @@ void JobDirectory::state(const std::string& state, const std::string& message) {
   state_ = state;
   message_ = message;
   if (changed) {
-    Json j{{"event", "state"}, {"time", utcNow()}, {"state", state_},
+    Json j{{"event", "state"},
+           {"time", utcNow()},
+           {"state", state_},
            {"iteration", reconstructor_.iteration()}};
     if (!message_.empty()) j["message"] = message_;
     line(j.dump());
@@ -173,7 +191,10 @@ void JobDirectory::state(const std::string& state, const std::string& message) {
 }
 
 void JobDirectory::checkpointWritten(const std::string& path, int iteration, double seconds) {
-  line(Json{{"event", "checkpoint"}, {"time", utcNow()}, {"path", path}, {"iteration", iteration},
+  line(Json{{"event", "checkpoint"},
+            {"time", utcNow()},
+            {"path", path},
+            {"iteration", iteration},
             {"seconds", seconds}}
            .dump());
 }
@@ -181,16 +202,21 @@ void JobDirectory::checkpointWritten(const std::string& path, int iteration, dou
 void JobDirectory::onIteration(const IterationMetrics& m) {
   if (firstIteration_ < 0) {
     firstIteration_ = m.iteration - 1;
-    start_ = std::chrono::steady_clock::now() - std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                    std::chrono::duration<double>(m.seconds));
+    start_ = std::chrono::steady_clock::now() -
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                 std::chrono::duration<double>(m.seconds));
   }
   last_ = m;
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const int done = m.iteration - firstIteration_;
   const double rate = elapsed > 0 ? done / elapsed : 0.0;
   const int total = reconstructor_.parameters().iterations;
-  Json j{{"event", "iteration"}, {"iteration", m.iteration}, {"iterations", total},
-         {"fourier_error", m.fourierError}, {"overlap_error", m.overlapError}};
+  Json j{{"event", "iteration"},
+         {"iteration", m.iteration},
+         {"iterations", total},
+         {"fourier_error", m.fourierError},
+         {"overlap_error", m.overlapError}};
   if (std::isfinite(m.objectError)) j["object_error"] = m.objectError;
   j["seconds"] = m.seconds;
   if (timing_ != nullptr) j["reduce_s"] = timing_->takeReduceSeconds();
@@ -211,15 +237,19 @@ void JobDirectory::onSnapshot(const Snapshot& snapshot) {
   r.provenance.commandLine = commandLine_;
   r.provenance.inputHash = inputHash_;
   writeResult(r, (fs::path(dir_) / "snapshot.cxi").string());
-  line(Json{{"event", "snapshot"}, {"time", utcNow()}, {"iteration", snapshot.iteration},
+  line(Json{{"event", "snapshot"},
+            {"time", utcNow()},
+            {"iteration", snapshot.iteration},
             {"path", "snapshot.cxi"}}
            .dump());
   writeStatus();
 }
 
 void JobDirectory::writeStatus() {
-  Json j{{"state", state_}, {"iteration", reconstructor_.iteration()},
-         {"iterations", reconstructor_.parameters().iterations}, {"updated", utcNow()}};
+  Json j{{"state", state_},
+         {"iteration", reconstructor_.iteration()},
+         {"iterations", reconstructor_.parameters().iterations},
+         {"updated", utcNow()}};
   if (!message_.empty()) j["message"] = message_;
   if (last_.iteration > 0) {
     j["fourier_error"] = last_.fourierError;

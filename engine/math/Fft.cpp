@@ -36,8 +36,8 @@ Fft2::Fft2(std::size_t rows, std::size_t cols)
   }
   fftwf_free(scratch);
   if (plans_->forward == nullptr || plans_->inverse == nullptr) {
-    throw Error("FFT: FFTW could not plan a " + std::to_string(rows) + "x" +
-                std::to_string(cols) + " transform");
+    throw Error("FFT: FFTW could not plan a " + std::to_string(rows) + "x" + std::to_string(cols) +
+                " transform");
   }
 }
 

@@ -25,10 +25,14 @@ PTYX_HD cfloat modulusProject(cfloat Z, float a, float valid, float scale, float
 }
 
 /// Exit wave of the current model at one pixel: P(r - r_j) O(r).
-PTYX_HD cfloat modelWave(cfloat probe, cfloat object) { return probe * object; }
+PTYX_HD cfloat modelWave(cfloat probe, cfloat object) {
+  return probe * object;
+}
 
 /// Input of the modulus projection in the relaxed step: p phi + q psi.
-PTYX_HD cfloat relaxedInput(cfloat phi, cfloat psi, float p, float q) { return p * phi + q * psi; }
+PTYX_HD cfloat relaxedInput(cfloat phi, cfloat psi, float p, float q) {
+  return p * phi + q * psi;
+}
 
 /// The relaxed update: a psi + b w + c z.
 PTYX_HD cfloat relaxedUpdate(cfloat psi, cfloat w, cfloat z, float a, float b, float c) {

@@ -150,7 +150,8 @@ std::vector<ParameterSpec> buildSchema() {
            "Propagation distance from the focus (zone plate) or aperture to the sample"),
       text("probe_file", "Probe", &ReconParams::probeFile,
            "CXI file holding a probe (a result, or a scan's source_1/illumination)"),
-      choice("object_init", "Object", &ReconParams::objectInit, {OI::Constant, OI::Random, OI::File},
+      choice("object_init", "Object", &ReconParams::objectInit,
+             {OI::Constant, OI::Random, OI::File},
              "Initial object: constant, random (seeded), file (object_file)"),
       real("object_amplitude", "Object", "", 1e-6, 1e6, &ReconParams::objectAmplitude,
            "Amplitude of the initial object"),
@@ -172,7 +173,9 @@ std::string ParameterSpec::flag() const {
   return f;
 }
 
-std::string ParameterSpec::defaultText() const { return get(ReconParams{}); }
+std::string ParameterSpec::defaultText() const {
+  return get(ReconParams{});
+}
 
 const std::vector<ParameterSpec>& reconParameterSchema() {
   static const std::vector<ParameterSpec> schema = buildSchema();
@@ -210,9 +213,15 @@ std::string toJson(const ReconParams& params) {
   for (const auto& spec : reconParameterSchema()) {
     const std::string value = spec.get(params);
     switch (spec.kind) {
-      case ParameterSpec::Kind::Integer: json[spec.name] = std::stoll(value); break;
-      case ParameterSpec::Kind::Real: json[spec.name] = std::stod(value); break;
-      default: json[spec.name] = value; break;
+      case ParameterSpec::Kind::Integer:
+        json[spec.name] = std::stoll(value);
+        break;
+      case ParameterSpec::Kind::Real:
+        json[spec.name] = std::stod(value);
+        break;
+      default:
+        json[spec.name] = value;
+        break;
     }
   }
   return json.dump();

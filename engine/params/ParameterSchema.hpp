@@ -13,7 +13,7 @@ namespace ptyx {
 struct ParameterSpec {
   enum class Kind { Integer, Real, Choice, Text };
 
-  std::string name;   ///< key in files; the CLI flag is --name with '_' spelled '-'
+  std::string name;  ///< key in files; the CLI flag is --name with '_' spelled '-'
   Kind kind = Kind::Real;
   std::string group;  ///< "Algorithm", "Probe", "Object", "Execution"
   std::string unit;   ///< "" when dimensionless
@@ -25,8 +25,8 @@ struct ParameterSpec {
   /// Parses and range-checks `text`; throws InputError naming the parameter when invalid.
   std::function<void(ReconParams&, const std::string& text)> set;
 
-  [[nodiscard]] std::string flag() const;           ///< "--probe-update-start"
-  [[nodiscard]] std::string defaultText() const;    ///< value in a default ReconParams
+  [[nodiscard]] std::string flag() const;         ///< "--probe-update-start"
+  [[nodiscard]] std::string defaultText() const;  ///< value in a default ReconParams
 };
 
 const std::vector<ParameterSpec>& reconParameterSchema();

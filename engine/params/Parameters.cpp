@@ -23,30 +23,42 @@ void applyPreset(ReconParams& params, Algorithm algorithm) {
 
 std::string toString(Algorithm a) {
   switch (a) {
-    case Algorithm::DM: return "dm";
-    case Algorithm::RAAR: return "raar";
-    case Algorithm::HIO: return "hio";
-    case Algorithm::ER: return "er";
+    case Algorithm::DM:
+      return "dm";
+    case Algorithm::RAAR:
+      return "raar";
+    case Algorithm::HIO:
+      return "hio";
+    case Algorithm::ER:
+      return "er";
   }
   return "?";
 }
 
 std::string toString(ProbeInit p) {
   switch (p) {
-    case ProbeInit::Gaussian: return "gaussian";
-    case ProbeInit::Aperture: return "aperture";
-    case ProbeInit::ZonePlate: return "zoneplate";
-    case ProbeInit::DataMean: return "data-mean";
-    case ProbeInit::File: return "file";
+    case ProbeInit::Gaussian:
+      return "gaussian";
+    case ProbeInit::Aperture:
+      return "aperture";
+    case ProbeInit::ZonePlate:
+      return "zoneplate";
+    case ProbeInit::DataMean:
+      return "data-mean";
+    case ProbeInit::File:
+      return "file";
   }
   return "?";
 }
 
 std::string toString(ObjectInit o) {
   switch (o) {
-    case ObjectInit::Constant: return "constant";
-    case ObjectInit::Random: return "random";
-    case ObjectInit::File: return "file";
+    case ObjectInit::Constant:
+      return "constant";
+    case ObjectInit::Random:
+      return "random";
+    case ObjectInit::File:
+      return "file";
   }
   return "?";
 }

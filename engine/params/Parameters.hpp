@@ -18,27 +18,27 @@ struct ReconParams {
   double gammaA = -1.0;  ///< DM only: f_a(psi) = (1 + gamma_a) pi_a(psi) - gamma_a psi
   double gammaO = 1.0;   ///< DM only: f_o(psi) = (1 + gamma_o) pi_o(psi) - gamma_o psi
   int iterations = 300;
-  int overlapInner = 1;          ///< inner overlap iterations per overlap projection
-  int probeUpdateStart = 10;     ///< first iteration (0-based) that refines the probe
+  int overlapInner = 1;                ///< inner overlap iterations per overlap projection
+  int probeUpdateStart = 10;           ///< first iteration (0-based) that refines the probe
   double objectRegularisation = 1e-3;  ///< epsilon_O relative to max of the object denominator
   double probeRegularisation = 1e-3;   ///< epsilon_P relative to max of the probe denominator
 
   // Probe initialisation
   ProbeInit probeInit = ProbeInit::DataMean;
-  double probeSigmaPixels = 8.0;        ///< Gaussian: standard deviation, object pixels
-  double apertureDiameter_m = 0.0;      ///< aperture / zone plate diameter (0 = frame/2)
-  double focalDistance_m = 0.0;         ///< zone plate focal distance
-  double defocus_m = 0.0;               ///< propagation from focus (or aperture) to the sample
-  std::string probeFile;                ///< CXI/HDF5 file holding a probe
+  double probeSigmaPixels = 8.0;    ///< Gaussian: standard deviation, object pixels
+  double apertureDiameter_m = 0.0;  ///< aperture / zone plate diameter (0 = frame/2)
+  double focalDistance_m = 0.0;     ///< zone plate focal distance
+  double defocus_m = 0.0;           ///< propagation from focus (or aperture) to the sample
+  std::string probeFile;            ///< CXI/HDF5 file holding a probe
   // Object initialisation
   ObjectInit objectInit = ObjectInit::Constant;
-  double objectAmplitude = 1.0;         ///< constant / mean amplitude of the initial object
+  double objectAmplitude = 1.0;  ///< constant / mean amplitude of the initial object
   std::string objectFile;
-  std::uint64_t seed = 0;               ///< every random choice derives from it
+  std::uint64_t seed = 0;  ///< every random choice derives from it
 
   // Execution
-  int threads = 0;                      ///< 0 = all cores
-  double snapshotInterval_s = 0.5;      ///< minimum time between snapshots to observers
+  int threads = 0;                  ///< 0 = all cores
+  double snapshotInterval_s = 0.5;  ///< minimum time between snapshots to observers
 
   bool operator==(const ReconParams&) const = default;
 };

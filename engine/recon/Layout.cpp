@@ -14,8 +14,9 @@ ObjectLayout layoutFor(const Scan& scan, std::size_t margin) {
 
 FrameWindow windowFor(const ObjectLayout& layout, const Position& p, std::size_t frameSize) {
   const long half = static_cast<long>(frameSize / 2);
-  return {static_cast<std::int32_t>(std::lround(layout.originPixel.row) + std::lround(p.row) - half),
-          static_cast<std::int32_t>(std::lround(layout.originPixel.col) + std::lround(p.col) - half)};
+  return {
+      static_cast<std::int32_t>(std::lround(layout.originPixel.row) + std::lround(p.row) - half),
+      static_cast<std::int32_t>(std::lround(layout.originPixel.col) + std::lround(p.col) - half)};
 }
 
 ObjectLayout layoutFor(std::span<const Position> positions, std::size_t frameSize,

@@ -7,10 +7,10 @@
 namespace ptyx {
 
 struct MemoryEstimate {
-  std::size_t frames = 0;      ///< magnitudes, float
-  std::size_t exitWaves = 0;   ///< complex float; doubled for the general difference map / HIO
-  std::size_t model = 0;       ///< object and probe, their overlap sums and the illumination
-  std::size_t scratch = 0;     ///< FFT scratch, one frame per thread
+  std::size_t frames = 0;     ///< magnitudes, float
+  std::size_t exitWaves = 0;  ///< complex float; doubled for the general difference map / HIO
+  std::size_t model = 0;      ///< object and probe, their overlap sums and the illumination
+  std::size_t scratch = 0;    ///< FFT scratch, one frame per thread
   [[nodiscard]] std::size_t total() const { return frames + exitWaves + model + scratch; }
 };
 

@@ -17,12 +17,12 @@ enum class MemoryTarget { CpuRam, CudaDevice };
 
 /// A run as the planner sees it.
 struct MemoryCase {
-  std::size_t frames = 0;      ///< whole scan
-  std::size_t frameSize = 0;   ///< M: frames are M x M
+  std::size_t frames = 0;     ///< whole scan
+  std::size_t frameSize = 0;  ///< M: frames are M x M
   std::size_t objectRows = 0;
   std::size_t objectCols = 0;
-  std::size_t threads = 1;     ///< cpu backend threads per rank (one FFT scratch pair each)
-  bool auxiliaryWaves = false; ///< general difference map / HIO keep a second wave stack
+  std::size_t threads = 1;      ///< cpu backend threads per rank (one FFT scratch pair each)
+  bool auxiliaryWaves = false;  ///< general difference map / HIO keep a second wave stack
   MemoryTarget target = MemoryTarget::CpuRam;
 };
 

@@ -64,7 +64,8 @@ double signedFrequency(std::size_t k, std::size_t n) {
 }
 
 // 1 - |<t, o>|^2 / (||o||^2 ||t||^2): the error after the best complex scale.
-double scaledError(const Image<cfloat>& o, const Image<cfloat>& t, const Image<std::uint8_t>& region) {
+double scaledError(const Image<cfloat>& o, const Image<cfloat>& t,
+                   const Image<std::uint8_t>& region) {
   Z inner{0.0, 0.0};
   double no = 0.0;
   double nt = 0.0;
@@ -141,8 +142,9 @@ ObjectErrorResult objectError(const Image<cfloat>& object, const Position& origi
     const double norm = 1.0 / static_cast<double>(prows * pcols);
     for (std::size_t r = 0; r < prows; ++r) {
       for (std::size_t c = 0; c < pcols; ++c) {
-        const double phase = twoPi * (signedFrequency(r, prows) * shift.row / static_cast<double>(prows) +
-                                      signedFrequency(c, pcols) * shift.col / static_cast<double>(pcols));
+        const double phase =
+            twoPi * (signedFrequency(r, prows) * shift.row / static_cast<double>(prows) +
+                     signedFrequency(c, pcols) * shift.col / static_cast<double>(pcols));
         const Z v = Z(f(r, c).re, f(r, c).im) * std::polar(norm, phase);
         f(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
       }
@@ -166,8 +168,9 @@ ObjectErrorResult objectError(const Image<cfloat>& object, const Position& origi
     const double twoPi = 2.0 * std::numbers::pi;
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t c = 0; c < cols; ++c) {
-        const double phase = -twoPi * (ramp.row * static_cast<double>(r) / static_cast<double>(prows) +
-                                       ramp.col * static_cast<double>(c) / static_cast<double>(pcols));
+        const double phase =
+            -twoPi * (ramp.row * static_cast<double>(r) / static_cast<double>(prows) +
+                      ramp.col * static_cast<double>(c) / static_cast<double>(pcols));
         const Z v = Z(aligned(r, c).re, aligned(r, c).im) * std::polar(1.0, phase);
         aligned(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
       }

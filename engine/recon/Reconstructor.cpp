@@ -67,9 +67,9 @@ Reconstructor::Reconstructor(const Scan& scan, const ReconParams& params, Backen
   const std::size_t n = scan.frameCount();
   if (n == 0) throw InputError(scan.sourcePath, "frames", "the scan has no frames");
   if (scan.positions.size() != n) {
-    throw InputError(scan.sourcePath, "positions",
-                     std::to_string(scan.positions.size()) + " positions for " + std::to_string(n) +
-                         " frames");
+    throw InputError(
+        scan.sourcePath, "positions",
+        std::to_string(scan.positions.size()) + " positions for " + std::to_string(n) + " frames");
   }
   layout_ = layoutFor(scan);
   positions_ = scan.positions;
@@ -80,7 +80,8 @@ Reconstructor::Reconstructor(const Scan& scan, const ReconParams& params, Backen
 }
 
 Reconstructor::Reconstructor(const Scan& arrived, std::span<const Position> planned,
-                             const ReconParams& params, Backend& backend, Communicator& communicator)
+                             const ReconParams& params, Backend& backend,
+                             Communicator& communicator)
     : scan_(arrived), params_(params), backend_(backend), comm_(communicator), following_(true) {
   validate(params_);
   if (comm_.size() != 1) {
@@ -112,7 +113,8 @@ std::vector<FrameWindow> Reconstructor::checkedWindows(std::span<const Position>
         static_cast<std::size_t>(w.col) + m > layout_.cols) {
       throw InputError(scan_.sourcePath, "translation",
                        "frame " + std::to_string(firstFrame + j) + " at (" +
-                           std::to_string(positions[j].row) + ", " + std::to_string(positions[j].col) +
+                           std::to_string(positions[j].row) + ", " +
+                           std::to_string(positions[j].col) +
                            ") object pixels lies outside the planned scan");
     }
     windows.push_back(w);
@@ -129,7 +131,8 @@ void Reconstructor::start(std::span<const FrameWindow> windows) {
   frames.frameSize = m;
   frames.objectRows = layout_.rows;
   frames.objectCols = layout_.cols;
-  frames.magnitudes = scan_.magnitudes.span().subspan(frames_.first * pixels, frames_.count() * pixels);
+  frames.magnitudes =
+      scan_.magnitudes.span().subspan(frames_.first * pixels, frames_.count() * pixels);
   frames.mask = scan_.mask.span();
   frames.windows = windows;
   backend_.load(frames);
@@ -142,7 +145,8 @@ void Reconstructor::start(std::span<const FrameWindow> windows) {
   backend_.formExitWaves({object_.span(), probe_.span()});
 }
 
-void Reconstructor::addFrames(std::span<const float> magnitudes, std::span<const Position> positions) {
+void Reconstructor::addFrames(std::span<const float> magnitudes,
+                              std::span<const Position> positions) {
   if (!following_) throw Error("addFrames: this reconstruction does not follow a growing scan");
   const std::size_t m = probe_.rows();
   if (magnitudes.size() != positions.size() * m * m) {
@@ -171,7 +175,9 @@ void Reconstructor::setIterationTarget(int iterations) {
   if (pending_) pending_->iterations = iterations;
 }
 
-void Reconstructor::addObserver(ReconstructionObserver* observer) { observers_.push_back(observer); }
+void Reconstructor::addObserver(ReconstructionObserver* observer) {
+  observers_.push_back(observer);
+}
 
 void Reconstructor::requestParameters(const ReconParams& params) {
   validate(params);
@@ -179,8 +185,12 @@ void Reconstructor::requestParameters(const ReconParams& params) {
   pending_ = params;
 }
 
-void Reconstructor::requestPause(bool paused) { paused_.store(paused); }
-void Reconstructor::requestStop() { stopped_.store(true); }
+void Reconstructor::requestPause(bool paused) {
+  paused_.store(paused);
+}
+void Reconstructor::requestStop() {
+  stopped_.store(true);
+}
 
 int Reconstructor::step(int n) {
   int done = 0;
@@ -191,7 +201,9 @@ int Reconstructor::step(int n) {
   return done;
 }
 
-int Reconstructor::run() { return step(std::max(0, params_.iterations - iteration_)); }
+int Reconstructor::run() {
+  return step(std::max(0, params_.iterations - iteration_));
+}
 
 void Reconstructor::overlapProjection(Waves waves, bool updateProbe) {
   const std::size_t objectPixels = object_.size();
@@ -270,7 +282,8 @@ void Reconstructor::iterate() {
   // the last: a rule on the iteration number alone, so that resumed runs score the same ones.
   const bool score = iteration_ <= 20 || iteration_ % 10 == 0 || iteration_ == params_.iterations;
   if (scan_.truth && comm_.rank() == 0 && score) {
-    metrics.objectError = objectError(object_, layout_.originPixel, *scan_.truth, wellIlluminated()).error;
+    metrics.objectError =
+        objectError(object_, layout_.originPixel, *scan_.truth, wellIlluminated()).error;
   }
   metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   history_.push_back(metrics);
@@ -281,8 +294,8 @@ void Reconstructor::notify(const IterationMetrics& metrics) {
   for (auto* o : observers_) o->onIteration(metrics);
   const auto now = std::chrono::steady_clock::now();
   const bool last = iteration_ >= params_.iterations;
-  if (observers_.empty() ||
-      (!last && std::chrono::duration<double>(now - lastSnapshot_).count() < params_.snapshotInterval_s)) {
+  if (observers_.empty() || (!last && std::chrono::duration<double>(now - lastSnapshot_).count() <
+                                          params_.snapshotInterval_s)) {
     return;
   }
   lastSnapshot_ = now;
@@ -294,7 +307,9 @@ SolverState Reconstructor::state() const {
   return {iteration_, params_, object_, probe_, illumination_, history_};
 }
 
-void Reconstructor::readExitWaves(std::span<cfloat> out) const { backend_.readExitWaves(out); }
+void Reconstructor::readExitWaves(std::span<cfloat> out) const {
+  backend_.readExitWaves(out);
+}
 
 void Reconstructor::restore(const SolverState& state, std::span<const cfloat> exitWaves) {
   const std::string where = "saved state";
@@ -302,9 +317,9 @@ void Reconstructor::restore(const SolverState& state, std::span<const cfloat> ex
     if (!ok) throw InputError(where, field, what);
   };
   require(state.object.rows() == layout_.rows && state.object.cols() == layout_.cols, "object",
-          "is " + std::to_string(state.object.rows()) + " x " + std::to_string(state.object.cols()) +
-              ", the scan lays out " + std::to_string(layout_.rows) + " x " +
-              std::to_string(layout_.cols));
+          "is " + std::to_string(state.object.rows()) + " x " +
+              std::to_string(state.object.cols()) + ", the scan lays out " +
+              std::to_string(layout_.rows) + " x " + std::to_string(layout_.cols));
   require(state.probe.rows() == probe_.rows() && state.probe.cols() == probe_.cols(), "probe",
           "does not match the scan's frame size");
   require(state.illumination.size() == illumination_.size(), "illumination",
@@ -352,7 +367,8 @@ Reconstruction Reconstructor::result() const {
   const auto region = wellIlluminated();
   std::complex<double> sum{0.0, 0.0};
   for (std::size_t i = 0; i < object_.size(); ++i) {
-    if (region.data()[i] != 0) sum += std::complex<double>(object_.data()[i].re, object_.data()[i].im);
+    if (region.data()[i] != 0)
+      sum += std::complex<double>(object_.data()[i].re, object_.data()[i].im);
   }
   if (std::abs(sum) > 0.0) {
     const std::complex<double> u = std::conj(sum) / std::abs(sum);

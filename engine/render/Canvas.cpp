@@ -183,7 +183,9 @@ void StrokeLayer::segment(double x0, double y0, double x1, double y1, double lin
   }
 }
 
-void StrokeLayer::dot(double cx, double cy, double radius) { segment(cx, cy, cx, cy, 2 * radius); }
+void StrokeLayer::dot(double cx, double cy, double radius) {
+  segment(cx, cy, cx, cy, 2 * radius);
+}
 
 void StrokeLayer::paint(Canvas& canvas, Rgb colour) const {
   for (int y = 0; y < height_; ++y) {

@@ -11,7 +11,7 @@
 namespace ptyx::render {
 
 inline constexpr Rgb kWhite{255, 255, 255};
-inline constexpr Rgb kInk{34, 34, 34};          ///< text and frames: near-black, softer than pure
+inline constexpr Rgb kInk{34, 34, 34};  ///< text and frames: near-black, softer than pure
 inline constexpr Rgb kGrid{228, 228, 228};
 inline constexpr Rgb kMutedInk{110, 110, 110};
 

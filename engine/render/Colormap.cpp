@@ -8,8 +8,8 @@
 // Colours outside the sRGB gamut keep their lightness and hue and lose chroma.
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 
 #include "render/Render.hpp"
@@ -117,7 +117,8 @@ Rgb colour(Colormap map, double t) {
     }
     case Colormap::Sequential:
     default: {
-      const auto i = static_cast<std::size_t>(std::lround(std::clamp(t, 0.0, 1.0) * (kTableSize - 1)));
+      const auto i =
+          static_cast<std::size_t>(std::lround(std::clamp(t, 0.0, 1.0) * (kTableSize - 1)));
       return sequentialTable()[i];
     }
   }

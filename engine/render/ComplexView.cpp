@@ -72,7 +72,8 @@ Mapping amplitudeMapping(const Image<float>& values, const Image<std::uint8_t>* 
 
 // A weak phase object spans a small part of -pi..pi: fit the range to the region's phases
 // (0.5th..99.5th percentile) when they span less than about pi.
-std::optional<Mapping> fittedPhaseMapping(const Image<float>& values, const Image<std::uint8_t>* region) {
+std::optional<Mapping> fittedPhaseMapping(const Image<float>& values,
+                                          const Image<std::uint8_t>* region) {
   std::vector<float> finite = finiteValues(values, region);
   if (finite.size() < 2) return std::nullopt;
   Mapping m;
@@ -89,7 +90,10 @@ Mapping phaseMapping() {
   Mapping m;
   m.lo = -kPi;
   m.hi = kPi;
-  m.ticks = {{0.0, "\u2212\u03C0"}, {0.25, "\u2212\u03C0/2"}, {0.5, "0"}, {0.75, "\u03C0/2"},
+  m.ticks = {{0.0, "\u2212\u03C0"},
+             {0.25, "\u2212\u03C0/2"},
+             {0.5, "0"},
+             {0.75, "\u03C0/2"},
              {1.0, "\u03C0"}};
   return m;
 }
@@ -160,8 +164,9 @@ Image<Rgb> renderComplex(const Image<cfloat>& image, const ImageRenderOptions& o
   const std::string caption = std::to_string(cols) + " \u00D7 " + std::to_string(rows) + " px" +
                               (scale > 1 ? ", shown \u00D7" + std::to_string(scale) : "");
   const int captionY = imgY + imgH + 5 * u;
-  const int width = std::max({labelX + labelW + pad, imgX + render::textWidth(options.title, ts) + pad,
-                              imgX + render::textWidth(caption, captionTs) + pad});
+  const int width =
+      std::max({labelX + labelW + pad, imgX + render::textWidth(options.title, ts) + pad,
+                imgX + render::textWidth(caption, captionTs) + pad});
   const int height = captionY + render::kCapHeight * captionTs + pad;
 
   Canvas canvas(width, height);

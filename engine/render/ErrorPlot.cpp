@@ -37,7 +37,9 @@ const std::vector<Series>& allSeries() {
   return series;
 }
 
-bool plottable(double v) { return std::isfinite(v) && v > 0.0; }
+bool plottable(double v) {
+  return std::isfinite(v) && v > 0.0;
+}
 
 /// 1, 2 or 5 times a power of ten, at least 1 (iterations are whole numbers).
 double niceStep(double rough) {
@@ -57,7 +59,8 @@ struct Axis {
 
 }  // namespace
 
-Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history, const std::string& title) {
+Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history,
+                             const std::string& title) {
   // Which curves have anything to show on a log axis.
   std::vector<const Series*> shown;
   double yMin = 0.0;
@@ -82,8 +85,9 @@ Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history, const
   if (history.empty()) {
     x = {0.0, 10.0, 2.0};
   } else {
-    auto [lo, hi] = std::minmax_element(history.begin(), history.end(),
-                                        [](const auto& a, const auto& b) { return a.iteration < b.iteration; });
+    auto [lo, hi] =
+        std::minmax_element(history.begin(), history.end(),
+                            [](const auto& a, const auto& b) { return a.iteration < b.iteration; });
     double first = lo->iteration;
     double last = hi->iteration;
     if (last <= first) {
@@ -149,7 +153,8 @@ Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history, const
   const auto yLabel = [](int exponent) { return render::formatNumber(exponent); };
   int yLabelW = 0;
   for (int e = static_cast<int>(y.lo); e <= static_cast<int>(y.hi); ++e) {
-    yLabelW = std::max(yLabelW, render::textWidth("10", ts) + supTs + render::textWidth(yLabel(e), supTs));
+    yLabelW = std::max(yLabelW,
+                       render::textWidth("10", ts) + supTs + render::textWidth(yLabel(e), supTs));
   }
   const int plotX = pad + capH + 12 + yLabelW + 8;
   const int legendY = pad + capH + 12;
@@ -177,7 +182,8 @@ Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history, const
 
   // Grid: decades and x ticks.
   for (int e = static_cast<int>(y.lo); e <= static_cast<int>(y.hi); ++e) {
-    canvas.hline(plotX, plotR - 1, static_cast<int>(std::floor(py(std::pow(10.0, e)))), render::kGrid);
+    canvas.hline(plotX, plotR - 1, static_cast<int>(std::floor(py(std::pow(10.0, e)))),
+                 render::kGrid);
   }
   for (double it = x.lo; it <= x.hi + 0.5 * x.step; it += x.step) {
     canvas.vline(static_cast<int>(std::floor(px(it))), plotY, plotB - 1, render::kGrid);
@@ -249,20 +255,23 @@ Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history, const
     canvas.vline(col, plotB, plotB + 4, render::kInk);
     canvas.text(col, plotB + 10, xLabel(it), ts, render::kInk, Align::Centre);
   }
-  canvas.text(plotX + plotW / 2, plotB + 10 + capH + 10, "iteration", ts, render::kInk, Align::Centre);
+  canvas.text(plotX + plotW / 2, plotB + 10 + capH + 10, "iteration", ts, render::kInk,
+              Align::Centre);
   canvas.textUp(pad, plotY + plotH / 2, "error", ts, render::kInk);
-  canvas.heading(std::max(pad + render::textWidth(title, ts) / 2, plotX + plotW / 2), pad, title, ts,
-                 Align::Centre);
+  canvas.heading(std::max(pad + render::textWidth(title, ts) / 2, plotX + plotW / 2), pad, title,
+                 ts, Align::Centre);
 
   if (!anyValue) {
-    canvas.text(plotX + plotW / 2, plotY + plotH / 2 - capH / 2, history.empty() ? "no data" : "no positive values",
-                ts, render::kMutedInk, Align::Centre);
+    canvas.text(plotX + plotW / 2, plotY + plotH / 2 - capH / 2,
+                history.empty() ? "no data" : "no positive values", ts, render::kMutedInk,
+                Align::Centre);
   }
 
   for (const Entry& e : entries) {
     const int rowTop = legendY + e.row * legendLineH;
     const int rowW = rowWidths[static_cast<std::size_t>(e.row)];
-    const int x0 = std::clamp(plotX + plotW / 2 - rowW / 2, pad, std::max(pad, kWidth - pad - rowW)) + e.x;
+    const int x0 =
+        std::clamp(plotX + plotW / 2 - rowW / 2, pad, std::max(pad, kWidth - pad - rowW)) + e.x;
     if (e.dashed) {
       canvas.dashedVline(x0 + kSampleW / 2, rowTop - 1, rowTop + capH, e.colour, 5, 4);
     } else {

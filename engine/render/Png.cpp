@@ -69,8 +69,8 @@ Image<Rgb> readPng(const std::string& path) {
   const std::size_t cols = png->width;
   const std::size_t rows = png->height;
   if (cols == 0 || rows == 0 || cols > kMaxSide || rows > kMaxSide) {
-    throw InputError(path, "", "unsupported PNG size " + std::to_string(cols) + " x " +
-                                   std::to_string(rows));
+    throw InputError(path, "",
+                     "unsupported PNG size " + std::to_string(cols) + " x " + std::to_string(rows));
   }
   checkedProduct(rows, cols, path, kMaxPixels);
   // Grey and palette images expand to RGB; alpha is composited onto white, as a viewer shows it.

@@ -43,7 +43,8 @@ struct ImageRenderOptions {
 Image<Rgb> renderComplex(const Image<cfloat>& image, const ImageRenderOptions& options);
 
 /// Fourier, overlap and (when present) object error against iteration, log y axis, legend.
-Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history, const std::string& title);
+Image<Rgb> renderErrorCurves(const std::vector<IterationMetrics>& history,
+                             const std::string& title);
 
 /// Atomic PNG write; throws Error naming the path on failure.
 void writePng(const Image<Rgb>& image, const std::string& path);

@@ -32,7 +32,8 @@ Image<std::uint8_t> brightPixels(const Image<cfloat>& field, float fraction) {
   for (const cfloat v : field.span()) peak = std::max(peak, norm2(v));
   Image<std::uint8_t> mask(field.rows(), field.cols());
   const float threshold = fraction * fraction * peak;
-  for (std::size_t i = 0; i < field.size(); ++i) mask.data()[i] = norm2(field.data()[i]) >= threshold ? 1 : 0;
+  for (std::size_t i = 0; i < field.size(); ++i)
+    mask.data()[i] = norm2(field.data()[i]) >= threshold ? 1 : 0;
   return mask;
 }
 
@@ -59,12 +60,16 @@ void renderResultPngs(const Reconstruction& result, const std::string& directory
   };
   // The object's colour range comes from its well-lit pixels, the probe phase from where the
   // probe carries light: elsewhere both are noise.
-  const Image<std::uint8_t>* lit = result.illuminated.size() == result.object.size() ? &result.illuminated : nullptr;
+  const Image<std::uint8_t>* lit =
+      result.illuminated.size() == result.object.size() ? &result.illuminated : nullptr;
   const Image<std::uint8_t> probeLit = brightPixels(result.probe, 0.05F);
-  write(result.object, lit, "Object amplitude" + pixels, ComplexPart::Amplitude, "object_amplitude.png");
+  write(result.object, lit, "Object amplitude" + pixels, ComplexPart::Amplitude,
+        "object_amplitude.png");
   write(result.object, lit, "Object phase (rad)" + pixels, ComplexPart::Phase, "object_phase.png");
-  write(result.probe, nullptr, "Probe amplitude" + pixels, ComplexPart::Amplitude, "probe_amplitude.png");
-  write(result.probe, &probeLit, "Probe phase (rad)" + pixels, ComplexPart::Phase, "probe_phase.png");
+  write(result.probe, nullptr, "Probe amplitude" + pixels, ComplexPart::Amplitude,
+        "probe_amplitude.png");
+  write(result.probe, &probeLit, "Probe phase (rad)" + pixels, ComplexPart::Phase,
+        "probe_phase.png");
 
   const std::size_t n = result.history.size();
   const std::string errorsTitle =

@@ -173,7 +173,9 @@ Image<cfloat> makeProbe(const SimulationOptions& o, const DetectorGeometry& geom
 
 }  // namespace
 
-std::vector<std::string> builtinObjects() { return {"siemens", "cells"}; }
+std::vector<std::string> builtinObjects() {
+  return {"siemens", "cells"};
+}
 
 double probeDiameterPixels(const Image<cfloat>& probe, double energyFraction) {
   if (probe.empty()) throw Error("probeDiameterPixels: empty probe");

@@ -14,24 +14,24 @@ enum class ProbeShape { Gaussian, Aperture, ZonePlate };
 
 struct SimulationOptions {
   std::size_t frames = 256;
-  std::size_t frameSize = 64;        ///< M
-  double photons = 0.0;              ///< mean photons per frame; 0 = noise-free
+  std::size_t frameSize = 64;  ///< M
+  double photons = 0.0;        ///< mean photons per frame; 0 = noise-free
   std::uint64_t seed = 7;
   ScanPattern pattern = ScanPattern::Fermat;
-  double overlap = 0.7;              ///< 1 - (mean step / probe diameter)
-  double jitter = 0.2;               ///< JitteredRaster: uniform jitter, fraction of the step
-  std::string object = "siemens";    ///< built-in pattern name, or an image file (PGM/PNG)
-  std::string objectPhase;           ///< optional image for the phase; else built-in phase
-  double maxPhase = 1.0;             ///< radians, phase range of the object
-  double minAmplitude = 0.6;         ///< object amplitude spans [minAmplitude, 1]
+  double overlap = 0.7;            ///< 1 - (mean step / probe diameter)
+  double jitter = 0.2;             ///< JitteredRaster: uniform jitter, fraction of the step
+  std::string object = "siemens";  ///< built-in pattern name, or an image file (PGM/PNG)
+  std::string objectPhase;         ///< optional image for the phase; else built-in phase
+  double maxPhase = 1.0;           ///< radians, phase range of the object
+  double minAmplitude = 0.6;       ///< object amplitude spans [minAmplitude, 1]
   ProbeShape probe = ProbeShape::ZonePlate;
-  double probeDiameter_m = 0.0;      ///< aperture / zone plate diameter; 0 = a sensible default
-  double focalDistance_m = 0.0;      ///< zone plate; 0 = a sensible default
-  double defocus_m = 0.0;            ///< 0 = a defocus that gives a probe ~M/3 pixels wide
+  double probeDiameter_m = 0.0;  ///< aperture / zone plate diameter; 0 = a sensible default
+  double focalDistance_m = 0.0;  ///< zone plate; 0 = a sensible default
+  double defocus_m = 0.0;        ///< 0 = a defocus that gives a probe ~M/3 pixels wide
   double energy_eV = 8000.0;
-  double distance_m = 5.0;           ///< sample to detector
+  double distance_m = 5.0;  ///< sample to detector
   double detectorPixel_m = 75e-6;
-  std::size_t badPixels = 0;         ///< random bad pixels in the mask (their data zeroed)
+  std::size_t badPixels = 0;  ///< random bad pixels in the mask (their data zeroed)
 };
 
 /// Names of the built-in object patterns (the first is the default).

@@ -10,10 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "mpi/MpiRuns.hpp"
@@ -24,13 +24,15 @@ using nlohmann::json;
 using namespace ptyx::mpitest;
 
 struct Reply {
-  int status = 0;  ///< 0: no answer (connection failed or closed early)
+  int status = 0;                              ///< 0: no answer (connection failed or closed early)
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string body;
   [[nodiscard]] json js() const { return json::parse(body, nullptr, false); }
 };
 
-inline std::string agentBin() { return env("PTYX_AGENT", "ptyx-agent"); }
+inline std::string agentBin() {
+  return env("PTYX_AGENT", "ptyx-agent");
+}
 
 /// One word for /bin/sh whatever it holds (data directories with metacharacters in tests).
 inline std::string shellWord(const std::string& text) {
@@ -71,7 +73,9 @@ inline Reply request(int port, const std::string& method, const std::string& tar
   std::string head = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   if (!authorization.empty()) head += "Authorization: " + authorization + "\r\n";
   for (const auto& h : extraHeaders) head += h + "\r\n";
-  head += "Content-Length: " + (contentLength.empty() ? std::to_string(body.size()) : contentLength) + "\r\n\r\n";
+  head +=
+      "Content-Length: " + (contentLength.empty() ? std::to_string(body.size()) : contentLength) +
+      "\r\n\r\n";
   std::string out = head + (sendBody ? body : "");
   for (std::size_t sent = 0; sent < out.size();) {
     const ssize_t n = send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
@@ -97,7 +101,8 @@ inline Reply request(int port, const std::string& method, const std::string& tar
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     reply.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
   }
   reply.body = in.substr(end + 4);
@@ -115,8 +120,8 @@ class Agent {
 
   void start() {
     logStart_ = slurp(data_ + ".agent.log").size();
-    std::vector<std::string> args{agentBin(), "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                  "--data", data_};
+    std::vector<std::string> args{
+        agentBin(), "serve", "--listen", "127.0.0.1:" + std::to_string(port_), "--data", data_};
     args.insert(args.end(), extra_.begin(), extra_.end());
     pid_ = fork();
     if (pid_ == 0) {
@@ -139,12 +144,14 @@ class Agent {
     const std::string marker = "ptyx-agent: listening on ";
     for (int attempt = 0; attempt < 5; ++attempt) {
       bool listening = false;
-      const bool settled = waitUntil([&] {
-        const std::string text = log().substr(std::min(logStart_, log().size()));
-        if (text.find(marker) != std::string::npos) return listening = true;
-        int status = 0;
-        return pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_;  // exited
-      }, std::chrono::seconds(20));
+      const bool settled = waitUntil(
+          [&] {
+            const std::string text = log().substr(std::min(logStart_, log().size()));
+            if (text.find(marker) != std::string::npos) return listening = true;
+            int status = 0;
+            return pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_;  // exited
+          },
+          std::chrono::seconds(20));
       if (!settled) return false;
       if (listening) {
         return waitUntil([&] { return request(port_, "GET", "/health", "").status != 0; },
@@ -167,7 +174,8 @@ class Agent {
 
   /// `ptyx-agent token add`: the token it prints once.
   std::string addToken(const std::string& name = "test") const {
-    const std::string cmd = agentBin() + " token add --data " + shellWord(data_) + " --name " + name + " 2>/dev/null";
+    const std::string cmd =
+        agentBin() + " token add --data " + shellWord(data_) + " --name " + name + " 2>/dev/null";
     FILE* p = popen(cmd.c_str(), "r");
     char line[256] = {0};
     const bool got = fgets(line, sizeof line, p) != nullptr;
@@ -177,7 +185,9 @@ class Agent {
     return token;
   }
   int tokenCommand(const std::string& args) const {
-    return std::system((agentBin() + " token " + args + " --data " + shellWord(data_) + " >/dev/null 2>&1").c_str());
+    return std::system(
+        (agentBin() + " token " + args + " --data " + shellWord(data_) + " >/dev/null 2>&1")
+            .c_str());
   }
 
   [[nodiscard]] int port() const { return port_; }
@@ -191,10 +201,13 @@ class Agent {
   std::size_t logStart_ = 0;  ///< where this start's lines begin in the (appended) log
 };
 
-inline std::string bearer(const std::string& token) { return "Bearer " + token; }
+inline std::string bearer(const std::string& token) {
+  return "Bearer " + token;
+}
 
 /// PUT /uploads/NAME with the file's bytes and their SHA-256.
-inline Reply upload(int port, const std::string& token, const std::string& name, const std::string& path) {
+inline Reply upload(int port, const std::string& token, const std::string& name,
+                    const std::string& path) {
   return request(port, "PUT", "/uploads/" + name, bearer(token), slurp(path),
                  {"X-Ptyx-SHA256: " + fileSha256(path)});
 }
@@ -219,7 +232,9 @@ inline std::string runState(int port, const std::string& token, const std::strin
   return j.is_object() && j["status"].is_object() ? j["status"].value("state", "") : "";
 }
 
-inline std::string absolute(const std::string& name) { return (fs::current_path() / name).string(); }
+inline std::string absolute(const std::string& name) {
+  return (fs::current_path() / name).string();
+}
 
 /// A test with an agent of its own: a data directory named after the test, fresh on each run,
 /// and a token for it.
@@ -233,7 +248,9 @@ class AgentTest : public ::testing::Test {
     agent_->start();
     ASSERT_TRUE(agent_->ready()) << agent_->log();
   }
-  static std::string name() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+  static std::string name() {
+    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
   [[nodiscard]] int port() const { return agent_->port(); }
 
   std::unique_ptr<Agent> agent_;

@@ -17,17 +17,20 @@ TEST(AgentRestart, AKilledAgentReattachesToItsRunningJob) {
   ASSERT_EQ(upload(port, token, "sim.cxi", "sim.cxi").status, 201);
 
   const Reply submitted = request(port, "POST", "/jobs", bearer(token),
-      json({{"version", 1}, {"name", "survivor"}, {"scan", "sim.cxi"}, {"ranks", 2},
-            {"parameters", {{"iterations", 300}, {"threads", 1}}}}).dump());
+                                  json({{"version", 1},
+                                        {"name", "survivor"},
+                                        {"scan", "sim.cxi"},
+                                        {"ranks", 2},
+                                        {"parameters", {{"iterations", 300}, {"threads", 1}}}})
+                                      .dump());
   ASSERT_EQ(submitted.status, 201) << submitted.body;
   const std::string job = "/jobs/" + std::to_string(submitted.js()["id"].get<long long>());
-  ASSERT_TRUE(waitUntil([&] {
-    return runState(port, token, job) == "running";
-  }, std::chrono::seconds(60)));
-  ASSERT_EQ(request(port, "POST", job + "/control", bearer(token), R"({"command":"pause"})").status, 202);
-  ASSERT_TRUE(waitUntil([&] {
-    return runState(port, token, job) == "paused";
-  }, std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      waitUntil([&] { return runState(port, token, job) == "running"; }, std::chrono::seconds(60)));
+  ASSERT_EQ(request(port, "POST", job + "/control", bearer(token), R"({"command":"pause"})").status,
+            202);
+  ASSERT_TRUE(
+      waitUntil([&] { return runState(port, token, job) == "paused"; }, std::chrono::seconds(30)));
 
   agent->kill(SIGKILL);
   EXPECT_EQ(request(port, "GET", "/health", bearer(token)).status, 0) << "the agent is gone";
@@ -40,9 +43,12 @@ TEST(AgentRestart, AKilledAgentReattachesToItsRunningJob) {
   EXPECT_EQ(listed["jobs"][0]["name"], "survivor");
   EXPECT_EQ(listed["jobs"][0]["state"], "running");
 
-  ASSERT_EQ(request(port, "POST", job + "/control", bearer(token), R"({"command":"resume"})").status, 202);
+  ASSERT_EQ(
+      request(port, "POST", job + "/control", bearer(token), R"({"command":"resume"})").status,
+      202);
   const long long id = submitted.js()["id"].get<long long>();
-  const json done = waitForState(port, token, id, {"finished", "failed"}, std::chrono::seconds(120));
+  const json done =
+      waitForState(port, token, id, {"finished", "failed"}, std::chrono::seconds(120));
   EXPECT_EQ(done.value("state", ""), "finished") << done.dump(2) << second->log();
   EXPECT_TRUE(done["exit_code"].is_null()) << "not our child any more: the code is unknown";
   EXPECT_EQ(done["status"].value("iteration", -1), 300);

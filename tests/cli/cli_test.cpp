@@ -30,7 +30,9 @@ using testing::Outcome;
 using testing::ptyxBin;
 using testing::slurp;
 
-Outcome ptyx(const std::string& args) { return testing::runPtyx(args); }
+Outcome ptyx(const std::string& args) {
+  return testing::runPtyx(args);
+}
 
 class Cli : public ::testing::Test {
  protected:
@@ -43,7 +45,8 @@ class Cli : public ::testing::Test {
     fs::remove("out.cxi");
     const Outcome o = ptyx(args + " -o out.cxi --iterations 2");
     EXPECT_EQ(o.code, 2) << args << "\n" << o.err;
-    for (const auto& m : mentions) EXPECT_NE(o.err.find(m), std::string::npos) << "missing '" << m << "' in: " << o.err;
+    for (const auto& m : mentions)
+      EXPECT_NE(o.err.find(m), std::string::npos) << "missing '" << m << "' in: " << o.err;
     EXPECT_FALSE(fs::exists("out.cxi")) << args;
     for (const auto& entry : fs::directory_iterator(".")) {
       EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos)
@@ -75,12 +78,14 @@ TEST_F(Cli, InfoSummarisesTheScan) {
 
 TEST_F(Cli, ReconWritesTheResultAndPictures) {
   fs::remove_all("pictures");
-  const Outcome o = ptyx("recon sim.cxi --algorithm raar --beta 0.8 --iterations 20 --threads 2 "
-                         "-o result.cxi --png pictures");
+  const Outcome o = ptyx(
+      "recon sim.cxi --algorithm raar --beta 0.8 --iterations 20 --threads 2 "
+      "-o result.cxi --png pictures");
   ASSERT_EQ(o.code, 0) << o.err;
   const Reconstruction r = readResult("result.cxi");
   EXPECT_EQ(r.history.size(), 20U);
-  for (const auto& m : r.history) EXPECT_TRUE(std::isfinite(m.fourierError) && std::isfinite(m.objectError));
+  for (const auto& m : r.history)
+    EXPECT_TRUE(std::isfinite(m.fourierError) && std::isfinite(m.objectError));
   const auto params = nlohmann::json::parse(r.parametersJson);
   EXPECT_EQ(params["algorithm"], "raar");
   EXPECT_DOUBLE_EQ(params["beta"].get<double>(), 0.8);
@@ -129,7 +134,9 @@ TEST_F(Cli, InterruptStopsAndStillSavesTheResult) {
   EXPECT_LT(r.history.size(), 1000000U);
 }
 
-TEST_F(Cli, MissingFileIsNamed) { expectRejected("recon no-such-scan.cxi", {"no-such-scan.cxi"}); }
+TEST_F(Cli, MissingFileIsNamed) {
+  expectRejected("recon no-such-scan.cxi", {"no-such-scan.cxi"});
+}
 
 TEST_F(Cli, TruncatedFileIsNamed) {
   fs::copy_file("sim.cxi", "truncated.cxi", fs::copy_options::overwrite_existing);
@@ -154,7 +161,8 @@ TEST_F(Cli, FrameAndPositionCountsMustAgree) {
   const hsize_t dims[2] = {63, 3};
   std::vector<double> zeros(63 * 3, 0.0);
   const hid_t space = H5Screate_simple(2, dims, nullptr);
-  const hid_t set = H5Dcreate2(file, path, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t set =
+      H5Dcreate2(file, path, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   ASSERT_GE(set, 0);
   H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data());
   H5Dclose(set);

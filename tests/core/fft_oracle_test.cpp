@@ -48,7 +48,10 @@ TEST_P(FftOracle, ForwardAndInverseMatchTheDirectSum) {
   const Fft2 fft(a.rows(), a.cols());
   for (int sign : {-1, +1}) {
     Image<cfloat> b = a;
-    if (sign < 0) fft.forward(b); else fft.inverse(b);
+    if (sign < 0)
+      fft.forward(b);
+    else
+      fft.inverse(b);
     const auto expected = directDft(a, sign);
     for (std::size_t i = 0; i < b.size(); ++i) {
       EXPECT_NEAR(b.data()[i].re, expected.data()[i].real(), 2e-5 * rows * cols);

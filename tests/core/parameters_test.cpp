@@ -13,7 +13,8 @@ TEST(Parameters, FlagsUseTheDocumentedSpellings) {
   EXPECT_EQ(findParameter("iterations").flag(), "--iterations");
   EXPECT_EQ(findParameter("threads").flag(), "--threads");
   EXPECT_EQ(findParameter("probe_update_start").flag(), "--probe-update-start");
-  EXPECT_EQ(findParameter("algorithm").choices, (std::vector<std::string>{"dm", "raar", "hio", "er"}));
+  EXPECT_EQ(findParameter("algorithm").choices,
+            (std::vector<std::string>{"dm", "raar", "hio", "er"}));
 }
 
 TEST(Parameters, EveryEntryHasHelpAndItsDefaultIsValid) {

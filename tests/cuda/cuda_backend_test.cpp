@@ -36,12 +36,14 @@ double maxAbs(std::span<const cfloat> a) {
 }
 double maxDiff(std::span<const cfloat> a, std::span<const cfloat> b) {
   double m = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::sqrt(static_cast<double>(norm2(a[i] - b[i]))));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    m = std::max(m, std::sqrt(static_cast<double>(norm2(a[i] - b[i]))));
   return m;
 }
 double maxDiff(std::span<const float> a, std::span<const float> b) {
   double m = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i] - b[i])));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    m = std::max(m, std::fabs(static_cast<double>(a[i] - b[i])));
   return m;
 }
 double relativeL2(std::span<const cfloat> a, std::span<const cfloat> ref) {
@@ -53,7 +55,9 @@ double relativeL2(std::span<const cfloat> a, std::span<const cfloat> ref) {
   }
   return den > 0.0 ? std::sqrt(num / den) : std::sqrt(num);
 }
-double relative(double a, double ref) { return std::fabs(a - ref) / std::max(std::fabs(ref), 1e-30); }
+double relative(double a, double ref) {
+  return std::fabs(a - ref) / std::max(std::fabs(ref), 1e-30);
+}
 
 std::vector<cfloat> randomField(std::size_t n, unsigned seed, float mean) {
   std::mt19937 rng(seed);
@@ -126,7 +130,8 @@ TEST_F(CudaVsCpu, FormExitWaves) {
 
 TEST_F(CudaVsCpu, AccumulateObjectAndProbe) {
   expectSameObjectSums(Waves::Exit);
-  std::vector<cfloat> na(probe_.size(), cfloat{0.25F, 0.0F}), nb(probe_.size(), cfloat{0.25F, 0.0F});
+  std::vector<cfloat> na(probe_.size(), cfloat{0.25F, 0.0F}),
+      nb(probe_.size(), cfloat{0.25F, 0.0F});
   std::vector<float> da(probe_.size(), 1.0F), db(probe_.size(), 1.0F);  // sums add to what is given
   cpu_->accumulateProbe(Waves::Exit, object_, na, da);
   gpu_->accumulateProbe(Waves::Exit, object_, nb, db);
@@ -170,7 +175,8 @@ TEST_F(CudaVsCpu, ReflectModulus) {
   EXPECT_GE(gpu_->residentBytes(), cpu_->frameCount() * probe_.size() * 8 * 2);
 }
 
-std::vector<cfloat> reconstruct(const Scan& scan, const std::string& backendName, double& fourierError) {
+std::vector<cfloat> reconstruct(const Scan& scan, const std::string& backendName,
+                                double& fourierError) {
   ReconParams p;
   applyPreset(p, Algorithm::DM);
   p.iterations = 20;

@@ -12,7 +12,9 @@ namespace {
 
 using ptyx::testing::Outcome;
 
-Outcome ptyx(const std::string& args) { return ptyx::testing::runPtyx(args); }
+Outcome ptyx(const std::string& args) {
+  return ptyx::testing::runPtyx(args);
+}
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -50,7 +52,8 @@ TEST_F(DevicesCli, BackendCudaWithoutADeviceIsAClearError) {
   }
   EXPECT_EQ(o.code, 2) << o.err;
   EXPECT_NE(o.err.find("backend: cuda: not available: "), std::string::npos) << o.err;
-  EXPECT_NE(o.err.find(status_.compiled ? "CUDA" : "compiled without CUDA"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find(status_.compiled ? "CUDA" : "compiled without CUDA"), std::string::npos)
+      << o.err;
 }
 
 TEST_F(DevicesCli, BackendAutoFallsBackToCpuAndSaysSoOnce) {

@@ -52,8 +52,13 @@ Loaded loadCpu(const Scan& scan, int threads, bool auxiliary, int ranks) {
   }
   Loaded l;
   l.resident = backend->residentBytes();
-  l.memoryCase = {scan.frameCount(), m, layout.rows, layout.cols, static_cast<std::size_t>(threads),
-                  auxiliary, MemoryTarget::CpuRam};
+  l.memoryCase = {scan.frameCount(),
+                  m,
+                  layout.rows,
+                  layout.cols,
+                  static_cast<std::size_t>(threads),
+                  auxiliary,
+                  MemoryTarget::CpuRam};
   return l;
 }
 
@@ -68,7 +73,8 @@ TEST(MemoryPlanner, MatchesTheCpuBackendsAllocations) {
         const RankMemory plan = planRank(l.memoryCase, ranks);
         EXPECT_EQ(plan.framesPerRank, (scan.frameCount() + static_cast<std::size_t>(ranks) - 1) /
                                           static_cast<std::size_t>(ranks));
-        const double diff = std::fabs(static_cast<double>(plan.backendBytes) - static_cast<double>(l.resident));
+        const double diff =
+            std::fabs(static_cast<double>(plan.backendBytes) - static_cast<double>(l.resident));
         EXPECT_LE(diff, kMargin * static_cast<double>(l.resident))
             << "planner " << plan.backendBytes << " B, CpuBackend " << l.resident << " B";
         EXPECT_GT(plan.perRank(), plan.backendBytes) << "RAM also holds the model arrays";
@@ -82,7 +88,7 @@ TEST(MemoryPlanner, GpuPlanCountsWavesScratchAndContext) {
   MemoryCase c{1024, 128, 1000, 1000, 1, false, MemoryTarget::CudaDevice};
   const RankMemory one = planRank(c, 1);
   const std::size_t frames = std::size_t{1024} * 128 * 128;
-  EXPECT_GE(one.backendBytes, frames * (4 + 8));                   // magnitudes + waves
+  EXPECT_GE(one.backendBytes, frames * (4 + 8));  // magnitudes + waves
   EXPECT_EQ(one.perRank(), one.backendBytes + kCudaContextReserve);
   c.auxiliaryWaves = true;
   EXPECT_EQ(planRank(c, 1).backendBytes - one.backendBytes, frames * 8);  // one more wave stack
@@ -112,7 +118,8 @@ TEST(MemoryPlanner, RefusesAPlanThatCannotFitAndSaysHowManyRanks) {
   EXPECT_EQ(r.ranksNeeded, 2);
   EXPECT_NE(r.message.find("it would take 2 ranks"), std::string::npos) << r.message;
 
-  const PlanVerdict none = checkPlan(c, 1, std::size_t{1} << 20);  // 1 MiB: the object alone is more
+  const PlanVerdict none =
+      checkPlan(c, 1, std::size_t{1} << 20);  // 1 MiB: the object alone is more
   EXPECT_FALSE(none.fits);
   EXPECT_EQ(none.ranksNeeded, 0);
   EXPECT_NE(none.message.find("any number"), std::string::npos) << none.message;
@@ -121,7 +128,7 @@ TEST(MemoryPlanner, RefusesAPlanThatCannotFitAndSaysHowManyRanks) {
 TEST(MemoryPlanner, AuxiliaryWavesFollowTheAlgorithm) {
   ReconParams p;
   for (const auto& [a, aux] : {std::pair{Algorithm::DM, false}, std::pair{Algorithm::RAAR, false},
-                              std::pair{Algorithm::ER, false}, std::pair{Algorithm::HIO, true}}) {
+                               std::pair{Algorithm::ER, false}, std::pair{Algorithm::HIO, true}}) {
     applyPreset(p, a);
     EXPECT_EQ(needsAuxiliaryWaves(p), aux) << toString(a);
   }

@@ -47,7 +47,8 @@ inline QString describe(QRgb pixel) {
 
 /// Saves `image` as NAME.png under $PTYX_GUI_SAMPLES when that is set (for looking at).
 /// Asserts (Qt Test) that the pixel at `at` is opaque and within `tolerance` of `expected`.
-inline void expectColour(const QImage& img, QPointF at, Rgb expected, int tolerance, const char* what) {
+inline void expectColour(const QImage& img, QPointF at, Rgb expected, int tolerance,
+                         const char* what) {
   const QPoint p = at.toPoint();
   QVERIFY2(img.rect().contains(p), what);
   const QRgb pixel = img.pixel(p);

@@ -1,6 +1,7 @@
 // Drives the real main window the way a user would (issue 5): open a demo scan, change β through
 // the form, run 20 iterations and watch the object views change and the object error fall, pause
 // and resume, change a parameter mid-run, stop, save and re-open the result. Runs under Xvfb.
+#include <vtkScalarBarActor.h>
 #include <QAction>
 #include <QCoreApplication>
 #include <QDir>
@@ -10,7 +11,6 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
-#include <vtkScalarBarActor.h>
 
 #include <cmath>
 #include <memory>
@@ -37,7 +37,8 @@ namespace {
 /// The middle of a view's picture: inside the object's image whatever the colour map, away from
 /// the colour bar and the background (which alone make a flat picture look varied).
 QImage centre(const QImage& view) {
-  return view.copy(view.width() / 5, view.height() * 2 / 5, view.width() * 3 / 10, view.height() / 5);
+  return view.copy(view.width() / 5, view.height() * 2 / 5, view.width() * 3 / 10,
+                   view.height() / 5);
 }
 
 double greyDeviation(const QImage& image) {
@@ -92,7 +93,9 @@ class MainWindowTest : public QObject {
  private:
   QAction* action(const char* name) { return ptyx::test::windowAction(*window_, name); }
   void setReal(const char* name, double value) { ptyx::test::setFormReal(*window_, name, value); }
-  void setInteger(const char* name, int value) { ptyx::test::setFormInteger(*window_, name, value); }
+  void setInteger(const char* name, int value) {
+    ptyx::test::setFormInteger(*window_, name, value);
+  }
 
   QString scanPath_;
   std::unique_ptr<MainWindow> window_;
@@ -107,7 +110,8 @@ void MainWindowTest::initTestCase() {
   scanPath_ = QDir::current().absoluteFilePath(QStringLiteral("demo.cxi"));
   ptyx::writeScan(ptyx::simulate(options), scanPath_.toStdString());
   window_ = std::make_unique<MainWindow>();
-  commands_ = std::make_unique<QSignalSpy>(&window_->bus(), &ptyx::app::CommandBus::commandExecuted);
+  commands_ =
+      std::make_unique<QSignalSpy>(&window_->bus(), &ptyx::app::CommandBus::commandExecuted);
   QVERIFY(ptyx::test::showAndExpose(*window_));
 }
 
@@ -171,7 +175,8 @@ void MainWindowTest::changesBetaThroughTheFormWithUndo() {
   setReal("beta", 0.95);
   QCOMPARE(wb.parameters().beta, 0.95);
   QCOMPARE(commands_->last().at(0).toString(), QStringLiteral("set_parameter"));
-  QCOMPARE(commands_->last().at(1).toJsonObject().value(QStringLiteral("name")).toString(), QStringLiteral("beta"));
+  QCOMPARE(commands_->last().at(1).toJsonObject().value(QStringLiteral("name")).toString(),
+           QStringLiteral("beta"));
 
   action("actionUndo")->trigger();
   QCOMPARE(wb.parameters().beta, 0.8);
@@ -206,7 +211,9 @@ void MainWindowTest::runsTwentyIterationsAndTheObjectConverges() {
   QCOMPARE(history.size(), std::size_t{20});
   QVERIFY(std::isfinite(history.front().objectError) && std::isfinite(history.back().objectError));
   QVERIFY2(history.back().objectError < 0.99 * history.front().objectError,
-           qPrintable(QStringLiteral("object error %1 -> %2").arg(history.front().objectError).arg(history.back().objectError)));
+           qPrintable(QStringLiteral("object error %1 -> %2")
+                          .arg(history.front().objectError)
+                          .arg(history.back().objectError)));
   QVERIFY(window_->statusText().contains(QStringLiteral("Iteration 20 / 20")));
   QVERIFY(window_->statusText().contains(QStringLiteral("it/s")));
   // The scan positions now show each frame's Fourier error from the last snapshot.
@@ -216,10 +223,14 @@ void MainWindowTest::runsTwentyIterationsAndTheObjectConverges() {
   // What the user sees: the flat initial object has become a structured picture.
   QVERIFY(centralAmplitudeDeviation(wb.result()->object) > 0.02);
   QImage after;
-  QTRY_VERIFY2_WITH_TIMEOUT((after = ptyx::test::frame(*window_->objectAmplitudeView()),
-                             greyDeviation(centre(after)) > before + 10.0),
-                            qPrintable(QStringLiteral("grey deviation in the middle of the view: %1 before the run, %2 after")
-                                           .arg(before).arg(greyDeviation(centre(after)))), 5000);
+  QTRY_VERIFY2_WITH_TIMEOUT(
+      (after = ptyx::test::frame(*window_->objectAmplitudeView()),
+       greyDeviation(centre(after)) > before + 10.0),
+      qPrintable(
+          QStringLiteral("grey deviation in the middle of the view: %1 before the run, %2 after")
+              .arg(before)
+              .arg(greyDeviation(centre(after)))),
+      5000);
   ptyx::test::saveSample(after, QStringLiteral("main_window_object"));
   ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("main_window"));
 }
@@ -268,14 +279,16 @@ void MainWindowTest::stopLeavesAResultThatSavesAndReopens() {
   auto& wb = window_->workbench();
   action("actionStop")->trigger();
   QTRY_COMPARE_WITH_TIMEOUT(wb.state(), State::Finished, 10000);
-  QTRY_VERIFY_WITH_TIMEOUT(wb.result() && wb.result()->history.size() ==
-                               static_cast<std::size_t>(wb.iteration()), 10000);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      wb.result() && wb.result()->history.size() == static_cast<std::size_t>(wb.iteration()),
+      10000);
   const int iterations = wb.iteration();
   QVERIFY(iterations > 0);
   QCOMPARE(window_->errorPlot()->pointCount(), iterations);
   // The mid-run change is in the result's history as well.
   const auto& history = wb.result()->history;
-  QVERIFY(std::any_of(history.begin(), history.end(), [](const auto& m) { return m.parametersChanged; }));
+  QVERIFY(std::any_of(history.begin(), history.end(),
+                      [](const auto& m) { return m.parametersChanged; }));
   QVERIFY(action("actionSaveResult")->isEnabled());
 
   const QString path = QDir::current().absoluteFilePath(QStringLiteral("result.cxi"));

@@ -153,9 +153,9 @@ class RawH5 {
  private:
   void write(const std::string& path, const std::vector<hsize_t>& shape, hid_t memType,
              hid_t fileType, const void* data, bool chunked) {
-    const hid_t space = shape.empty() ? H5Screate(H5S_SCALAR)
-                                      : H5Screate_simple(static_cast<int>(shape.size()),
-                                                         shape.data(), nullptr);
+    const hid_t space =
+        shape.empty() ? H5Screate(H5S_SCALAR)
+                      : H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr);
     const hid_t create = H5Pcreate(H5P_DATASET_CREATE);
     if (chunked) {
       std::vector<hsize_t> chunk(shape.size(), 1);

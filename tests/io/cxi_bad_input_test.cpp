@@ -21,7 +21,9 @@ const std::string kSourcePath = "/entry_1/instrument_1/source_1/";
 
 /// Reads with the CXI reader itself, so that files the registry would not even offer to it
 /// (not HDF5 at all) still show the reader's own message.
-Scan readCxi(const std::string& path) { return cxi::ScanReader().read(path, {}); }
+Scan readCxi(const std::string& path) {
+  return cxi::ScanReader().read(path, {});
+}
 
 std::string readError(const RawScan& raw, const std::string& dataset,
                       const std::vector<std::string>& phrases) {
@@ -38,8 +40,7 @@ TEST(CxiBadFile, MissingFile) {
 
 TEST(CxiBadFile, DirectoryInsteadOfFile) {
   freshDirectory("a_directory.cxi");
-  expectInputError([] { (void)readCxi("a_directory.cxi"); }, "a_directory.cxi", "",
-                   {"directory"});
+  expectInputError([] { (void)readCxi("a_directory.cxi"); }, "a_directory.cxi", "", {"directory"});
 }
 
 TEST(CxiBadFile, UnreadableFile) {
@@ -55,7 +56,10 @@ TEST(CxiBadFile, UnreadableFile) {
       ::_exit(1);
     } catch (const InputError& e) {
       const std::string m = e.what();
-      ::_exit(m.find("locked.cxi") != std::string::npos && m.find("cannot be read") != std::string::npos ? 0 : 2);
+      ::_exit(m.find("locked.cxi") != std::string::npos &&
+                      m.find("cannot be read") != std::string::npos
+                  ? 0
+                  : 2);
     } catch (...) {
       ::_exit(4);
     }

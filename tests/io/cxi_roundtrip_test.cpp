@@ -212,8 +212,8 @@ TEST(CxiLayouts, WavelengthInsteadOfEnergy) {
 }
 
 TEST(CxiLayouts, IntegerFramesOfAnyWidth) {
-  for (const hid_t type : {H5T_STD_U16LE, H5T_STD_U32LE, H5T_STD_I32BE, H5T_STD_U8LE,
-                           H5T_IEEE_F64LE}) {
+  for (const hid_t type :
+       {H5T_STD_U16LE, H5T_STD_U32LE, H5T_STD_I32BE, H5T_STD_U8LE, H5T_IEEE_F64LE}) {
     RawScan raw;
     raw.frameType = type;
     raw.write("integer.cxi");
@@ -281,8 +281,7 @@ TEST(CxiLayouts, RealProbeHasZeroImaginaryPart) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     values[i] = 0.5 * static_cast<double>(i);
   }
-  file.real("/entry_1/instrument_1/source_1/illumination", {kSize, kSize}, values,
-            H5T_IEEE_F32LE);
+  file.real("/entry_1/instrument_1/source_1/illumination", {kSize, kSize}, values, H5T_IEEE_F32LE);
   const Image<cfloat> probe = readProbeFile("real_probe.h5");
   ASSERT_EQ(probe.size(), values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -305,8 +304,11 @@ Reconstruction makeResult() {
       {3, 0.125, 0.0625, 0.5, 0.015, false},
   };
   result.parametersJson = R"({"algorithm": "raar", "beta": 0.8, "note": "β ≈ 0.8"})";
-  result.provenance = {"ptyx", "0.1.0", "2024-05-01T12:00:00Z",
-                       "ptyx recon scan.cxi --beta 0.8", "/data/scan.cxi",
+  result.provenance = {"ptyx",
+                       "0.1.0",
+                       "2024-05-01T12:00:00Z",
+                       "ptyx recon scan.cxi --beta 0.8",
+                       "/data/scan.cxi",
                        std::string(64, 'a')};
   return result;
 }

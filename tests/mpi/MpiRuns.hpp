@@ -32,8 +32,12 @@ inline std::string env(const char* name, const char* fallback = "") {
   const char* v = std::getenv(name);
   return v != nullptr ? v : fallback;
 }
-inline std::string ptyxBin() { return env("PTYX_BIN", "ptyx"); }
-inline std::string mpirun() { return env("PTYX_MPIRUN"); }
+inline std::string ptyxBin() {
+  return env("PTYX_BIN", "ptyx");
+}
+inline std::string mpirun() {
+  return env("PTYX_MPIRUN");
+}
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -116,7 +120,8 @@ inline std::vector<std::pair<pid_t, int>> ranksOf(pid_t launcher) {
     const std::string key = std::string("OMPI_COMM_WORLD_RANK=");
     const auto at = environ.find(key);
     if (at == std::string::npos) continue;
-    found.emplace_back(static_cast<pid_t>(std::stoi(name)), std::atoi(environ.c_str() + at + key.size()));
+    found.emplace_back(static_cast<pid_t>(std::stoi(name)),
+                       std::atoi(environ.c_str() + at + key.size()));
   }
   return found;
 }
@@ -148,11 +153,13 @@ bool sameBits(std::span<const T> a, std::span<const T> b) {
 
 /// Object, probe and every metric bit for bit (wall times excepted).
 inline ::testing::AssertionResult bitIdentical(const Reconstruction& a, const Reconstruction& b) {
-  if (!sameBits(a.object.span(), b.object.span())) return ::testing::AssertionFailure() << "objects differ";
-  if (!sameBits(a.probe.span(), b.probe.span())) return ::testing::AssertionFailure() << "probes differ";
+  if (!sameBits(a.object.span(), b.object.span()))
+    return ::testing::AssertionFailure() << "objects differ";
+  if (!sameBits(a.probe.span(), b.probe.span()))
+    return ::testing::AssertionFailure() << "probes differ";
   if (a.history.size() != b.history.size()) {
-    return ::testing::AssertionFailure() << "histories of " << a.history.size() << " and "
-                                         << b.history.size() << " iterations";
+    return ::testing::AssertionFailure()
+           << "histories of " << a.history.size() << " and " << b.history.size() << " iterations";
   }
   for (std::size_t k = 0; k < a.history.size(); ++k) {
     const auto& x = a.history[k];
@@ -169,7 +176,8 @@ inline ::testing::AssertionResult bitIdentical(const Reconstruction& a, const Re
 /// ||a - b|| / ||a|| over the central rows and columns (margin = that fraction of each side cut
 /// off): the edges of the object array are barely lit, and the regularised division lets them
 /// wander without any effect on the data.
-inline double relativeDifference(const Image<cfloat>& a, const Image<cfloat>& b, double margin = 0.0) {
+inline double relativeDifference(const Image<cfloat>& a, const Image<cfloat>& b,
+                                 double margin = 0.0) {
   double diff = 0.0;
   double norm = 0.0;
   const auto r0 = static_cast<std::size_t>(margin * static_cast<double>(a.rows()));
@@ -190,7 +198,8 @@ inline double relativeDifference(const Image<cfloat>& a, const Image<cfloat>& b,
 /// The scan every test uses: 64 frames of 32 x 32, noise-free, ground truth included.
 inline void simulateScan() {
   if (fs::exists("sim.cxi")) return;
-  const Outcome o = run(0, "simulate --frames 64 --size 32 --photons 0 --seed 7 -o sim.cxi", "sim.log");
+  const Outcome o =
+      run(0, "simulate --frames 64 --size 32 --photons 0 --seed 7 -o sim.cxi", "sim.log");
   ASSERT_EQ(o.code, 0) << o.log;
 }
 

@@ -17,8 +17,8 @@ class Checkpoints : public ::testing::Test {
   static Reconstruction straight(int ranks, int iterations, const std::string& extra = "") {
     std::ostringstream out;
     out << "straight-" << ranks << '-' << iterations << ".cxi";
-    const Outcome o = run(ranks, kScan + extra + " --iterations " + std::to_string(iterations) +
-                                     " -o " + out.str());
+    const Outcome o = run(
+        ranks, kScan + extra + " --iterations " + std::to_string(iterations) + " -o " + out.str());
     EXPECT_EQ(o.code, 0) << o.log;
     return readResult(out.str());
   }
@@ -30,9 +30,11 @@ TEST_F(Checkpoints, ResumedRunEqualsUninterruptedRunBitForBit) {
     SCOPED_TRACE(algorithm);
     const std::string a = std::string(" --algorithm ") + algorithm;
     fs::remove("half.h5");
-    const Outcome half = run(ranks, kScan + a + " --iterations 20 --checkpoint half.h5 -o half.cxi");
+    const Outcome half =
+        run(ranks, kScan + a + " --iterations 20 --checkpoint half.h5 -o half.cxi");
     ASSERT_EQ(half.code, 0) << half.log;
-    const Outcome resumed = run(ranks, kScan + std::string(" --resume half.h5 --iterations 40 -o resumed.cxi"));
+    const Outcome resumed =
+        run(ranks, kScan + std::string(" --resume half.h5 --iterations 40 -o resumed.cxi"));
     ASSERT_EQ(resumed.code, 0) << resumed.log;
     const Reconstruction r = readResult("resumed.cxi");
     EXPECT_EQ(r.history.size(), 40U);
@@ -43,7 +45,12 @@ TEST_F(Checkpoints, ResumedRunEqualsUninterruptedRunBitForBit) {
 
 TEST_F(Checkpoints, ResumesOnAnotherRankCountWithinFloatTolerance) {
   fs::remove("two.h5");
-  ASSERT_EQ(run(2, kScan + std::string("--algorithm raar --beta 0.8 --iterations 15 --checkpoint two.h5 -o two.cxi")).code, 0);
+  ASSERT_EQ(
+      run(2,
+          kScan + std::string(
+                      "--algorithm raar --beta 0.8 --iterations 15 --checkpoint two.h5 -o two.cxi"))
+          .code,
+      0);
   const Outcome four = run(4, kScan + std::string("--resume two.h5 --iterations 30 -o four.cxi"));
   ASSERT_EQ(four.code, 0) << four.log;
   const Reconstruction a = straight(2, 30, "--algorithm raar --beta 0.8");
@@ -53,12 +60,14 @@ TEST_F(Checkpoints, ResumesOnAnotherRankCountWithinFloatTolerance) {
   EXPECT_NEAR(b.history.back().fourierError, a.history.back().fourierError,
               1e-3 * a.history.back().fourierError);
   // The first 15 iterations come from the checkpoint unchanged.
-  for (std::size_t k = 0; k < 15; ++k) EXPECT_EQ(a.history[k].fourierError, b.history[k].fourierError);
+  for (std::size_t k = 0; k < 15; ++k)
+    EXPECT_EQ(a.history[k].fourierError, b.history[k].fourierError);
 }
 
 TEST_F(Checkpoints, SigtermStopsAllRanksWithACheckpointThatResumesExactly) {
   fs::remove("term.h5");
-  const pid_t job = spawn(2, kScan + std::string("--iterations 1000000 --checkpoint term.h5 -o term.cxi"), "term.log");
+  const pid_t job = spawn(
+      2, kScan + std::string("--iterations 1000000 --checkpoint term.h5 -o term.cxi"), "term.log");
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   kill(job, SIGTERM);  // mpirun passes it on to every rank
   double seconds = 0.0;
@@ -71,7 +80,8 @@ TEST_F(Checkpoints, SigtermStopsAllRanksWithACheckpointThatResumesExactly) {
   ASSERT_GT(k, 0);
   EXPECT_EQ(readResult("term.cxi").history.size(), static_cast<std::size_t>(k));
 
-  const Outcome resumed = run(2, kScan + std::string("--resume term.h5 --iterations ") + std::to_string(k + 10) + " -o term-resumed.cxi");
+  const Outcome resumed = run(2, kScan + std::string("--resume term.h5 --iterations ") +
+                                     std::to_string(k + 10) + " -o term-resumed.cxi");
   ASSERT_EQ(resumed.code, 0) << resumed.log;
   EXPECT_TRUE(bitIdentical(straight(2, k + 10), readResult("term-resumed.cxi")));
 }
@@ -82,7 +92,11 @@ TEST_F(Checkpoints, DamagedNewestCheckpointFallsBackToThePreviousWithAMessage) {
     SCOPED_TRACE(damage);
     fs::remove("cc.h5");
     fs::remove("cc.h5.prev");
-    ASSERT_EQ(run(2, kScan + std::string("--iterations 20 --checkpoint cc.h5 --checkpoint-every 5 -o cc.cxi")).code, 0);
+    ASSERT_EQ(
+        run(2, kScan +
+                   std::string("--iterations 20 --checkpoint cc.h5 --checkpoint-every 5 -o cc.cxi"))
+            .code,
+        0);
     ASSERT_EQ(checkpointIteration("cc.h5"), 20);
     ASSERT_EQ(checkpointIteration("cc.h5.prev"), 15);
     const auto size = fs::file_size("cc.h5");
@@ -94,10 +108,12 @@ TEST_F(Checkpoints, DamagedNewestCheckpointFallsBackToThePreviousWithAMessage) {
     } else {
       fs::resize_file("cc.h5", size / 2);
     }
-    const Outcome resumed = run(2, kScan + std::string("--resume cc.h5 --iterations 25 -o cc-resumed.cxi"));
+    const Outcome resumed =
+        run(2, kScan + std::string("--resume cc.h5 --iterations 25 -o cc-resumed.cxi"));
     ASSERT_EQ(resumed.code, 0) << resumed.log;
     EXPECT_NE(resumed.log.find("cc.h5 is unusable"), std::string::npos) << resumed.log;
-    EXPECT_NE(resumed.log.find("resuming from the previous one, cc.h5.prev"), std::string::npos) << resumed.log;
+    EXPECT_NE(resumed.log.find("resuming from the previous one, cc.h5.prev"), std::string::npos)
+        << resumed.log;
     if (damage == "flip") {
       EXPECT_NE(resumed.log.find("checksum mismatch"), std::string::npos) << resumed.log;
     }
@@ -118,7 +134,11 @@ TEST_F(Checkpoints, DamagedNewestCheckpointFallsBackToThePreviousWithAMessage) {
 TEST_F(Checkpoints, KilledRankEndsTheJobAndResumeCompletesTheRun) {
   fs::remove("fault.h5");
   fs::remove("fault.h5.prev");
-  const pid_t job = spawn(2, kScan + std::string("--iterations 1000000 --checkpoint fault.h5 --checkpoint-every 10 -o fault.cxi"), "fault.log");
+  const pid_t job = spawn(
+      2,
+      kScan + std::string(
+                  "--iterations 1000000 --checkpoint fault.h5 --checkpoint-every 10 -o fault.cxi"),
+      "fault.log");
   ASSERT_TRUE(waitUntil([] { return fs::exists("fault.h5.prev"); }, std::chrono::seconds(30)));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   pid_t victim = 0;
@@ -138,9 +158,11 @@ TEST_F(Checkpoints, KilledRankEndsTheJobAndResumeCompletesTheRun) {
   EXPECT_FALSE(fs::exists("fault.cxi"));
   std::cout << "mpirun ended " << seconds << " s after rank 1 was killed\n";
 
-  const int k = checkpointIteration("fault.h5");  // readable and whole: the checksum is checked below
+  const int k =
+      checkpointIteration("fault.h5");  // readable and whole: the checksum is checked below
   ASSERT_GE(k, 10);
-  const Outcome finished = run(2, kScan + std::string("--resume fault.h5 --iterations ") + std::to_string(k + 10) + " -o fault-finished.cxi");
+  const Outcome finished = run(2, kScan + std::string("--resume fault.h5 --iterations ") +
+                                      std::to_string(k + 10) + " -o fault-finished.cxi");
   ASSERT_EQ(finished.code, 0) << finished.log;
   EXPECT_TRUE(bitIdentical(straight(2, k + 10), readResult("fault-finished.cxi")));
 }

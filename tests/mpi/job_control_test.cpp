@@ -36,13 +36,16 @@ class JobControl : public ::testing::Test {
 
 TEST_F(JobControl, BetaChangedThroughTheControlFileTakesEffectOnAllRanks) {
   fs::remove_all("beta-job");
-  const pid_t job = spawn(2, kJob + std::string("--algorithm raar --beta 0.9 --job-dir beta-job -o beta.cxi"), "beta.log");
+  const pid_t job =
+      spawn(2, kJob + std::string("--algorithm raar --beta 0.9 --job-dir beta-job -o beta.cxi"),
+            "beta.log");
   ASSERT_TRUE(waitUntil([] { return lastIteration("beta-job") >= 5; }, std::chrono::seconds(30)));
   control("beta-job", R"({"set": {"beta": 0.7}})");
   ASSERT_TRUE(waitUntil([] { return countEvents("beta-job", "\"parameters_changed\":true") > 0; },
                         std::chrono::seconds(30)));
   const int changedAt = lastIteration("beta-job");
-  ASSERT_TRUE(waitUntil([&] { return lastIteration("beta-job") >= changedAt + 5; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(waitUntil([&] { return lastIteration("beta-job") >= changedAt + 5; },
+                        std::chrono::seconds(30)));
   control("beta-job", R"({"command": "stop"})");
   EXPECT_EQ(waitExit(job, std::chrono::seconds(30)), 0) << slurp("beta.log");
 
@@ -62,9 +65,11 @@ TEST_F(JobControl, BetaChangedThroughTheControlFileTakesEffectOnAllRanks) {
   const pid_t bad = spawn(2, kJob + std::string("--job-dir bad-job -o bad.cxi"), "bad.log");
   ASSERT_TRUE(waitUntil([] { return lastIteration("bad-job") >= 2; }, std::chrono::seconds(30)));
   control("bad-job", R"({"set": {"beta": 7}})");
-  ASSERT_TRUE(waitUntil([] { return countEvents("bad-job", R"("status":"rejected")") > 0; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(waitUntil([] { return countEvents("bad-job", R"("status":"rejected")") > 0; },
+                        std::chrono::seconds(30)));
   control("bad-job", R"({"set": {"threads": 2}})");
-  ASSERT_TRUE(waitUntil([] { return countEvents("bad-job", R"("status":"rejected")") > 1; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(waitUntil([] { return countEvents("bad-job", R"("status":"rejected")") > 1; },
+                        std::chrono::seconds(30)));
   control("bad-job", R"({"command": "stop"})");
   EXPECT_EQ(waitExit(bad, std::chrono::seconds(30)), 0) << slurp("bad.log");
   const std::string progress = slurp("bad-job/progress.jsonl");
@@ -82,7 +87,8 @@ TEST_F(JobControl, PauseHoldsEveryRankAndResumeContinues) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(lastIteration("pause-job"), held) << "iterations ran while paused";
   control("pause-job", R"({"command": "resume"})");
-  ASSERT_TRUE(waitUntil([&] { return lastIteration("pause-job") >= held + 5; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      waitUntil([&] { return lastIteration("pause-job") >= held + 5; }, std::chrono::seconds(30)));
   EXPECT_EQ(state("pause-job"), "running");
   kill(job, SIGTERM);  // a signal also stops and saves
   EXPECT_NE(waitExit(job, std::chrono::seconds(30)), -1);

@@ -20,8 +20,9 @@ class Reproducibility : public ::testing::Test {
         if (ranks == 0 && repeat == 1) continue;
         std::ostringstream out;  // (not string operator+: GCC 12 warns falsely at -O3)
         out << 'r' << ranks << '-' << repeat << ".cxi";
-        const Outcome o = run(ranks, "recon sim.cxi --iterations " + std::to_string(kIterations) +
-                                         " --algorithm raar --beta 0.8 --threads 1 --progress none -o " + out.str());
+        const Outcome o = run(
+            ranks, "recon sim.cxi --iterations " + std::to_string(kIterations) +
+                       " --algorithm raar --beta 0.8 --threads 1 --progress none -o " + out.str());
         ASSERT_EQ(o.code, 0) << o.log;
         if (ranks > 1) {
           std::ostringstream says;
@@ -35,8 +36,9 @@ class Reproducibility : public ::testing::Test {
     for (const int ranks : {1, 4}) {
       std::ostringstream out;
       out << 'r' << ranks << "-short.cxi";
-      const Outcome o = run(ranks, "recon sim.cxi --iterations " + std::to_string(kShort) +
-                                       " --algorithm raar --beta 0.8 --threads 1 --progress none -o " + out.str());
+      const Outcome o = run(
+          ranks, "recon sim.cxi --iterations " + std::to_string(kShort) +
+                     " --algorithm raar --beta 0.8 --threads 1 --progress none -o " + out.str());
       ASSERT_EQ(o.code, 0) << o.log;
       results()[{ranks, -1}] = readResult(out.str());
     }
@@ -45,7 +47,9 @@ class Reproducibility : public ::testing::Test {
     static std::map<std::pair<int, int>, Reconstruction> r;
     return r;
   }
-  static const Reconstruction& result(int ranks, int repeat = 0) { return results().at({ranks, repeat}); }
+  static const Reconstruction& result(int ranks, int repeat = 0) {
+    return results().at({ranks, repeat});
+  }
 };
 
 TEST_F(Reproducibility, SameRankCountGivesTheSameBits) {
@@ -71,7 +75,8 @@ TEST_F(Reproducibility, OtherRankCountsAgreeWithinFloatTolerance) {
     const Reconstruction& four = result(4, -1);
     const double object = relativeDifference(one.object, four.object, 0.25);
     const double probe = relativeDifference(one.probe, four.probe);
-    std::cout << kShort << " iterations, 4 ranks vs 1: object " << object << ", probe " << probe << "\n";
+    std::cout << kShort << " iterations, 4 ranks vs 1: object " << object << ", probe " << probe
+              << "\n";
     EXPECT_LT(object, 1e-5);
     EXPECT_LT(probe, 1e-5);
     EXPECT_FALSE(bitIdentical(one, four)) << "suspicious: were the ranks really used?";

@@ -33,7 +33,8 @@ std::string perturbedProbeFile(const Scan& scan, const std::string& path) {
       const double y = (static_cast<double>(r) - md / 2.0) / md;
       const double phase = 1.0 * (a1 * x * y * 8 + a2 * (x * x - y * y) * 8 + a3 * std::sin(6 * x));
       const double amp = 1.0 + 0.2 * std::cos(5 * y + 3 * x);
-      const cfloat rot{static_cast<float>(amp * std::cos(phase)), static_cast<float>(amp * std::sin(phase))};
+      const cfloat rot{static_cast<float>(amp * std::cos(phase)),
+                       static_cast<float>(amp * std::sin(phase))};
       p(r, c) = truth(r, c) * rot;
     }
   }

@@ -8,8 +8,8 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <complex>
-#include <numbers>
 #include <memory>
+#include <numbers>
 #include <random>
 
 #include "backend/cpu/CpuBackend.hpp"
@@ -143,9 +143,10 @@ std::vector<Zd> dft(std::span<const cfloat> frame, std::size_t m) {
     for (std::size_t v = 0; v < m; ++v)
       for (std::size_t r = 0; r < m; ++r)
         for (std::size_t c = 0; c < m; ++c)
-          out[u * m + v] += Zd(frame[r * m + c].re, frame[r * m + c].im) *
-                            std::polar(1.0, -2.0 * std::numbers::pi * static_cast<double>(u * r + v * c) /
-                                                static_cast<double>(m));
+          out[u * m + v] +=
+              Zd(frame[r * m + c].re, frame[r * m + c].im) *
+              std::polar(1.0, -2.0 * std::numbers::pi * static_cast<double>(u * r + v * c) /
+                                  static_cast<double>(m));
   return out;
 }
 
@@ -189,7 +190,8 @@ TEST(ModulusOracle, ImposesMagnitudesHonoursTheMaskAndIsIdempotent) {
     EXPECT_NEAR(twice[i].re, once[i].re, 1e-5);
     EXPECT_NEAR(twice[i].im, once[i].im, 1e-5);
   }
-  EXPECT_LT(second.fourierResidual, 1e-8 * second.magnitudeNorm) << "a projection must be idempotent";
+  EXPECT_LT(second.fourierResidual, 1e-8 * second.magnitudeNorm)
+      << "a projection must be idempotent";
 }
 
 TEST(ModulusOracle, ZeroAmplitudeGetsTheMeasuredMagnitudeWithASafePhase) {

@@ -125,9 +125,7 @@ TEST(Png, FailedWriteLeavesNoTemporaryBeside) {
 }
 
 TEST(Png, ReadingGarbageOrMissingFileIsInputErrorNamingFile) {
-  {
-    std::ofstream("garbage.png") << "this is not a PNG";
-  }
+  { std::ofstream("garbage.png") << "this is not a PNG"; }
   for (const std::string path : {"garbage.png", "missing.png"}) {
     try {
       readPng(path);

@@ -15,8 +15,8 @@
 #include <memory>
 
 #include "MainWindow.hpp"
-#include "gui/MainWindowTestSupport.hpp"
 #include "gui/GuiTestSupport.hpp"
+#include "gui/MainWindowTestSupport.hpp"
 #include "io/Formats.hpp"
 #include "io/SwmrScan.hpp"
 #include "sim/Simulator.hpp"

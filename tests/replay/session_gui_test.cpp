@@ -70,7 +70,9 @@ class SessionGuiTest : public QObject {
  private:
   QAction* action(const char* name) { return ptyx::test::windowAction(*window_, name); }
   void setReal(const char* name, double value) { ptyx::test::setFormReal(*window_, name, value); }
-  void setInteger(const char* name, int value) { ptyx::test::setFormInteger(*window_, name, value); }
+  void setInteger(const char* name, int value) {
+    ptyx::test::setFormInteger(*window_, name, value);
+  }
 
   QString scanPath_;
   QString sessionPath_;

@@ -46,7 +46,9 @@ FftwArray<T> allocate(std::size_t count, const char* what) {
   return FftwArray<T>(p);
 }
 
-fftwf_complex* fftw(cfloat* p) { return reinterpret_cast<fftwf_complex*>(p); }  // NOLINT
+fftwf_complex* fftw(cfloat* p) {
+  return reinterpret_cast<fftwf_complex*>(p);
+}  // NOLINT
 
 // Frames are kept with the zero frequency at (0, 0), the FFT's own order, so that no shift is
 // needed per iteration.
@@ -148,7 +150,8 @@ PTYX_CPU_CLONES void updateWithWave(cfloat* __restrict psi, const cfloat* __rest
                                     const cfloat* __restrict z, std::size_t pixels, float a,
                                     float b, float c) {
 #pragma omp simd
-  for (std::size_t i = 0; i < pixels; ++i) psi[i] = kernels::relaxedUpdate(psi[i], w[i], z[i], a, b, c);
+  for (std::size_t i = 0; i < pixels; ++i)
+    psi[i] = kernels::relaxedUpdate(psi[i], w[i], z[i], a, b, c);
 }
 
 // psi <- a psi + b w + c z with w = P' O' of another model (general difference map).
@@ -232,10 +235,10 @@ PTYX_CPU_CLONES void gatherProbeRows(std::size_t first, std::size_t last,
 }  // namespace
 
 struct CpuBackend::Buffers {
-  FftwArray<float> magnitudes;          // n x M x M, FFT order
-  FftwArray<float> valid;               // M x M, 1 = constrained pixel, FFT order
-  FftwArray<cfloat> exitWaves;          // n x M x M
-  FftwArray<cfloat> auxiliary;          // n x M x M, general difference map only
+  FftwArray<float> magnitudes;             // n x M x M, FFT order
+  FftwArray<float> valid;                  // M x M, 1 = constrained pixel, FFT order
+  FftwArray<cfloat> exitWaves;             // n x M x M
+  FftwArray<cfloat> auxiliary;             // n x M x M, general difference map only
   std::vector<FftwArray<cfloat>> scratch;  // one frame per thread: z, then pi_a(z)
   std::vector<FftwArray<cfloat>> model;    // one frame per thread: phi = P O of the frame
   std::vector<StepSums> frameSums;         // per frame, summed in frame order
@@ -267,8 +270,8 @@ void CpuBackend::load(const FrameSet& frames) {
   const std::size_t n = frames.windows.size();
   if (frames.magnitudes.size() != n * pixels) {
     throw Error("cpu backend: " + std::to_string(frames.magnitudes.size()) +
-                " magnitudes do not make " + std::to_string(n) + " frames of " +
-                std::to_string(m) + "x" + std::to_string(m));
+                " magnitudes do not make " + std::to_string(n) + " frames of " + std::to_string(m) +
+                "x" + std::to_string(m));
   }
   if (!frames.mask.empty() && frames.mask.size() != pixels) {
     throw Error("cpu backend: mask is not " + std::to_string(m) + "x" + std::to_string(m));
@@ -358,9 +361,11 @@ void CpuBackend::appendFrames(const FrameSet& added, const ModelView& model) {
   const std::size_t first = count_;
 #pragma omp parallel for num_threads(threads_) schedule(static)
   for (std::size_t j = 0; j < k; ++j) {
-    ifftshiftInto(added.magnitudes.data() + j * pixels_, b.magnitudes.get() + (first + j) * pixels_, m);
+    ifftshiftInto(added.magnitudes.data() + j * pixels_, b.magnitudes.get() + (first + j) * pixels_,
+                  m);
     const auto [wr, wc] = added.windows[j];
-    formModelWave(model.probe.data(), model.object.data() + static_cast<std::size_t>(wr) * objectCols_ + wc,
+    formModelWave(model.probe.data(),
+                  model.object.data() + static_cast<std::size_t>(wr) * objectCols_ + wc,
                   objectCols_, b.exitWaves.get() + (first + j) * pixels_, m);
   }
   windows_.insert(windows_.end(), added.windows.begin(), added.windows.end());
@@ -443,7 +448,8 @@ void CpuBackend::accumulateObject(Waves which, std::span<const cfloat> probe,
   for (std::size_t block = 0; block < blocks; ++block) {
     const std::size_t first = block * kObjectRowBlock;
     gatherObjectRows(first, std::min(first + kObjectRowBlock, objectRows_), windows_.data(), count_,
-                     probe.data(), w, frameSize_, objectCols_, numerator.data(), denominator.data());
+                     probe.data(), w, frameSize_, objectCols_, numerator.data(),
+                     denominator.data());
   }
 }
 
@@ -460,8 +466,8 @@ void CpuBackend::accumulateProbe(Waves which, std::span<const cfloat> object,
 #pragma omp parallel for num_threads(threads_) schedule(static)
   for (std::size_t block = 0; block < blocks; ++block) {
     const std::size_t first = block * kProbeRowBlock;
-    gatherProbeRows(first, std::min(first + kProbeRowBlock, m), windows_.data(), count_, object.data(),
-                    objectCols_, w, m, numerator.data(), denominator.data());
+    gatherProbeRows(first, std::min(first + kProbeRowBlock, m), windows_.data(), count_,
+                    object.data(), objectCols_, w, m, numerator.data(), denominator.data());
   }
 }
 
@@ -545,7 +551,8 @@ std::size_t CpuBackend::residentBytes() const {
 }
 
 void CpuBackend::frameFourierErrors(std::span<double> out) const {
-  if (out.size() != count_) throw Error("cpu backend: frameFourierErrors needs one value per frame");
+  if (out.size() != count_)
+    throw Error("cpu backend: frameFourierErrors needs one value per frame");
   for (std::size_t j = 0; j < count_; ++j) {
     const StepSums& s = buffers_->frameSums[j];
     out[j] = s.magnitudeNorm > 0.0 ? s.fourierResidual / s.magnitudeNorm : 0.0;

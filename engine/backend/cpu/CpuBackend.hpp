@@ -51,7 +51,7 @@ class CpuBackend final : public Backend {
   std::size_t frameSize_ = 0;  // M
   std::size_t pixels_ = 0;     // M * M
   std::size_t count_ = 0;
-  std::size_t capacity_ = 0;   // frames the arrays hold room for (appendFrames grows by half)
+  std::size_t capacity_ = 0;  // frames the arrays hold room for (appendFrames grows by half)
   std::size_t objectRows_ = 0;
   std::size_t objectCols_ = 0;
   std::vector<FrameWindow> windows_;

@@ -30,15 +30,17 @@ class DeviceArray {
     void* p = nullptr;
     const cudaError_t e = cudaMalloc(&p, count * sizeof(T));
     if (e != cudaSuccess) {
-      throw Error(std::string("cuda backend: cudaMalloc of ") + std::to_string((count * sizeof(T)) >> 20) +
-                  " MiB for " + what + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
+      throw Error(std::string("cuda backend: cudaMalloc of ") +
+                  std::to_string((count * sizeof(T)) >> 20) + " MiB for " + what +
+                  " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
     }
     ptr_ = static_cast<T*>(p);
   }
   ~DeviceArray() {
     if (ptr_ != nullptr) (void)cudaFree(ptr_);  // a destructor cannot report; nothing to recover
   }
-  DeviceArray(DeviceArray&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), count_(std::exchange(o.count_, 0)) {}
+  DeviceArray(DeviceArray&& o) noexcept
+      : ptr_(std::exchange(o.ptr_, nullptr)), count_(std::exchange(o.count_, 0)) {}
   DeviceArray& operator=(DeviceArray&& o) noexcept {
     if (this != &o) {
       if (ptr_ != nullptr) (void)cudaFree(ptr_);
@@ -137,7 +139,8 @@ __global__ void formWavesKernel(cfloat* psi, const cfloat* probe, const cfloat* 
   for (unsigned i = threadIdx.x; i < pixels; i += kThreads) {
     const int r = static_cast<int>(i) / m;
     const int c = static_cast<int>(i) % m;
-    out[i] = kernels::modelWave(probe[i], object[static_cast<std::size_t>(w.row + r) * objectCols + w.col + c]);
+    out[i] = kernels::modelWave(
+        probe[i], object[static_cast<std::size_t>(w.row + r) * objectCols + w.col + c]);
   }
 }
 
@@ -153,8 +156,8 @@ __global__ void relaxedInputKernel(const cfloat* psi, cfloat* z, const cfloat* p
   for (unsigned i = threadIdx.x; i < pixels; i += kThreads) {
     const int r = static_cast<int>(i) / m;
     const int c = static_cast<int>(i) % m;
-    const cfloat phi =
-        kernels::modelWave(probe[i], object[static_cast<std::size_t>(w.row + r) * objectCols + w.col + c]);
+    const cfloat phi = kernels::modelWave(
+        probe[i], object[static_cast<std::size_t>(w.row + r) * objectCols + w.col + c]);
     const cfloat s = psi[base + i];
     residual += norm2(s - phi);
     norm += norm2(s);
@@ -170,7 +173,8 @@ __global__ void modulusKernel(cfloat* z, const float* magnitudes, const float* v
   float residual = 0.0F;
   float norm = 0.0F;
   for (unsigned i = threadIdx.x; i < pixels; i += kThreads) {
-    z[base + i] = kernels::modulusProject(z[base + i], magnitudes[base + i], valid[i], scale, residual, norm);
+    z[base + i] =
+        kernels::modulusProject(z[base + i], magnitudes[base + i], valid[i], scale, residual, norm);
   }
   if (sums != nullptr) blockSum2(residual, norm, sums + 4 * blockIdx.x, sums + 4 * blockIdx.x + 1);
 }
@@ -185,8 +189,8 @@ __global__ void relaxedUpdateKernel(cfloat* psi, const cfloat* z, const cfloat* 
   for (unsigned i = threadIdx.x; i < pixels; i += kThreads) {
     const int r = static_cast<int>(i) / m;
     const int col = static_cast<int>(i) % m;
-    const cfloat wave =
-        kernels::modelWave(probe[i], object[static_cast<std::size_t>(w.row + r) * objectCols + w.col + col]);
+    const cfloat wave = kernels::modelWave(
+        probe[i], object[static_cast<std::size_t>(w.row + r) * objectCols + w.col + col]);
     psi[base + i] = kernels::relaxedUpdate(psi[base + i], wave, z[base + i], a, b, c);
   }
 }
@@ -238,8 +242,9 @@ __global__ void gatherProbeKernel(const cfloat* waves, const cfloat* object,
   float den = denominator[i];
   for (int j = 0; j < frames; ++j) {
     const FrameWindow w = windows[j];
-    kernels::accumulateOverlap(object[static_cast<std::size_t>(w.row + pr) * objectCols + w.col + pc],
-                               waves[static_cast<std::size_t>(j) * pixels + i], num, den);
+    kernels::accumulateOverlap(
+        object[static_cast<std::size_t>(w.row + pr) * objectCols + w.col + pc],
+        waves[static_cast<std::size_t>(j) * pixels + i], num, den);
   }
   numerator[i] = num;
   denominator[i] = den;
@@ -346,13 +351,13 @@ class CudaBackend final : public Backend {
   std::size_t batch_ = 1;
   std::size_t workBytes_ = 0;
 
-  DeviceArray<float> magnitudes_;   // n x M x M, FFT order
-  DeviceArray<float> valid_;        // M x M, 1 = constrained pixel, FFT order
-  DeviceArray<cfloat> exitWaves_;   // n x M x M
-  DeviceArray<cfloat> auxiliary_;   // n x M x M, general difference map only (on first use)
+  DeviceArray<float> magnitudes_;     // n x M x M, FFT order
+  DeviceArray<float> valid_;          // M x M, 1 = constrained pixel, FFT order
+  DeviceArray<cfloat> exitWaves_;     // n x M x M
+  DeviceArray<cfloat> auxiliary_;     // n x M x M, general difference map only (on first use)
   DeviceArray<cfloat> batchScratch_;  // batch x M x M: z, then pi_a(z)
-  DeviceArray<char> fftWork_;       // the plans' shared work area
-  DeviceArray<cfloat> object_;      // the model of the current call
+  DeviceArray<char> fftWork_;         // the plans' shared work area
+  DeviceArray<cfloat> object_;        // the model of the current call
   DeviceArray<cfloat> probe_;
   DeviceArray<cfloat> updateObject_;  // the update model of relaxedStep (general DM)
   DeviceArray<cfloat> updateProbe_;
@@ -361,9 +366,9 @@ class CudaBackend final : public Backend {
   DeviceArray<cfloat> probeNumerator_;
   DeviceArray<float> probeDenominator_;
   DeviceArray<FrameWindow> windows_;
-  DeviceArray<int> rowOffsets_;     // objectRows + 1: rowFrames_[rowOffsets_[r] .. [r + 1])
-  DeviceArray<int> rowFrames_;      // per object row, the frames covering it, in frame order
-  DeviceArray<double> frameSums_;   // n x 4 per-frame partials, summed on the host in frame order
+  DeviceArray<int> rowOffsets_;    // objectRows + 1: rowFrames_[rowOffsets_[r] .. [r + 1])
+  DeviceArray<int> rowFrames_;     // per object row, the frames covering it, in frame order
+  DeviceArray<double> frameSums_;  // n x 4 per-frame partials, summed on the host in frame order
   std::vector<double> lastFrameSums_;  // the same, on the host, from the last relaxedStep
   FftPlan fullPlan_;
   FftPlan restPlan_;
@@ -375,8 +380,9 @@ void CudaBackend::load(const FrameSet& frames) {
   const std::size_t pixels = m * m;
   const std::size_t n = frames.windows.size();
   if (frames.magnitudes.size() != n * pixels) {
-    throw Error("cuda backend: " + std::to_string(frames.magnitudes.size()) + " magnitudes do not make " +
-                std::to_string(n) + " frames of " + std::to_string(m) + "x" + std::to_string(m));
+    throw Error("cuda backend: " + std::to_string(frames.magnitudes.size()) +
+                " magnitudes do not make " + std::to_string(n) + " frames of " + std::to_string(m) +
+                "x" + std::to_string(m));
   }
   if (!frames.mask.empty() && frames.mask.size() != pixels) {
     throw Error("cuda backend: mask is not " + std::to_string(m) + "x" + std::to_string(m));
@@ -387,7 +393,8 @@ void CudaBackend::load(const FrameSet& frames) {
       throw Error("cuda backend: a probe window lies outside the object array");
     }
   }
-  if (n * m > 0x7fffffffU || m > 46340) throw Error("cuda backend: scan too large for 32-bit frame lists");
+  if (n * m > 0x7fffffffU || m > 46340)
+    throw Error("cuda backend: scan too large for 32-bit frame lists");
   activate();
 
   // A reload must not hold two frame sets at once.
@@ -423,7 +430,8 @@ void CudaBackend::load(const FrameSet& frames) {
   for (std::size_t first = 0; first < n; first += batch_) {
     const std::size_t k = std::min(batch_, n - first);
     for (std::size_t j = 0; j < k; ++j) {
-      ifftshiftInto(frames.magnitudes.data() + (first + j) * pixels, staging.data() + j * pixels, m);
+      ifftshiftInto(frames.magnitudes.data() + (first + j) * pixels, staging.data() + j * pixels,
+                    m);
     }
     upload(magnitudes_, staging.data(), k * pixels, first * pixels);
   }
@@ -487,14 +495,17 @@ void CudaBackend::appendFrames(const FrameSet& added, const ModelView& model) {
   std::vector<float> shifted(n * pixels);
   download(shifted.data(), magnitudes_.get(), shifted.size());
   std::vector<float> magnitudes((n + k) * pixels);
-  for (std::size_t j = 0; j < n; ++j) fftshiftInto(shifted.data() + j * pixels, magnitudes.data() + j * pixels, m);
-  std::copy(added.magnitudes.begin(), added.magnitudes.end(), magnitudes.begin() + static_cast<std::ptrdiff_t>(n * pixels));
+  for (std::size_t j = 0; j < n; ++j)
+    fftshiftInto(shifted.data() + j * pixels, magnitudes.data() + j * pixels, m);
+  std::copy(added.magnitudes.begin(), added.magnitudes.end(),
+            magnitudes.begin() + static_cast<std::ptrdiff_t>(n * pixels));
   shifted = {};
   std::vector<cfloat> waves(n * pixels);
   download(waves.data(), exitWaves_.get(), waves.size());
   std::vector<FrameWindow> windows(n + k);
   download(windows.data(), windows_.get(), n);
-  std::copy(added.windows.begin(), added.windows.end(), windows.begin() + static_cast<std::ptrdiff_t>(n));
+  std::copy(added.windows.begin(), added.windows.end(),
+            windows.begin() + static_cast<std::ptrdiff_t>(n));
   std::vector<float> validShifted(pixels);
   std::vector<float> valid(pixels);
   download(validShifted.data(), valid_.get(), pixels);
@@ -624,8 +635,8 @@ StepSums CudaBackend::relaxedStep(const RelaxedStep& step, const ModelView& mode
                                              step.p, step.q, sums);
     PTYX_CUDA_CHECK_LAUNCH("relaxedInputKernel");
     plan.execute(z, CUFFT_FORWARD);
-    modulusKernel<<<blocks, kThreads>>>(z, magnitudes_.get() + first * pixels_, valid_.get(), pixels,
-                                        scale, sums);
+    modulusKernel<<<blocks, kThreads>>>(z, magnitudes_.get() + first * pixels_, valid_.get(),
+                                        pixels, scale, sums);
     PTYX_CUDA_CHECK_LAUNCH("modulusKernel");
     plan.execute(z, CUFFT_INVERSE);
     relaxedUpdateKernel<<<blocks, kThreads>>>(psi, z, wProbe, wObject, windows, m, cols, step.a,
@@ -647,7 +658,8 @@ StepSums CudaBackend::relaxedStep(const RelaxedStep& step, const ModelView& mode
 }
 
 void CudaBackend::frameFourierErrors(std::span<double> out) const {
-  if (out.size() != count_) throw Error("cuda backend: frameFourierErrors needs one value per frame");
+  if (out.size() != count_)
+    throw Error("cuda backend: frameFourierErrors needs one value per frame");
   for (std::size_t j = 0; j < count_; ++j) {
     const bool known = lastFrameSums_.size() == 4 * count_ && lastFrameSums_[4 * j + 1] > 0.0;
     out[j] = known ? lastFrameSums_[4 * j] / lastFrameSums_[4 * j + 1] : 0.0;
@@ -666,8 +678,9 @@ void CudaBackend::reflectModulus(float gammaA) {
     const cfloat* psi = exitWaves_.get() + first * pixels_;
     PTYX_CUDA_CHECK(cudaMemcpy(z, psi, n * pixels_ * sizeof(cfloat), cudaMemcpyDeviceToDevice));
     plan.execute(z, CUFFT_FORWARD);
-    modulusKernel<<<blocks, kThreads>>>(z, magnitudes_.get() + first * pixels_, valid_.get(), pixels,
-                                        scale, nullptr);  // the metrics come from relaxedStep
+    modulusKernel<<<blocks, kThreads>>>(z, magnitudes_.get() + first * pixels_, valid_.get(),
+                                        pixels, scale,
+                                        nullptr);  // the metrics come from relaxedStep
     PTYX_CUDA_CHECK_LAUNCH("modulusKernel");
     plan.execute(z, CUFFT_INVERSE);
     reflectKernel<<<blocks, kThreads>>>(auxiliary_.get() + first * pixels_, z, psi, pixels, gammaA);

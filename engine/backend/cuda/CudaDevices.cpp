@@ -12,7 +12,8 @@ namespace {
 
 std::string describe(cudaError_t e) {
   std::string why = std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
-  if (e == cudaErrorInsufficientDriver) return "no CUDA driver (or one older than the runtime; " + why + ")";
+  if (e == cudaErrorInsufficientDriver)
+    return "no CUDA driver (or one older than the runtime; " + why + ")";
   if (e == cudaErrorNoDevice) return "no CUDA device found (" + why + ")";
   return why;
 }
