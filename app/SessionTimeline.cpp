@@ -32,6 +32,11 @@ QString clockText(double seconds) {
       .arg(static_cast<int>((seconds - std::floor(seconds)) * 10.0));
 }
 
+bool isParameterEdit(const std::string& command) {
+  return command == "set_parameter" || command == "apply_preset" || command == "undo" ||
+         command == "redo";
+}
+
 QJsonObject arguments(const session::Action& a) {
   return QJsonDocument::fromJson(QByteArray::fromStdString(a.arguments)).object();
 }
@@ -413,6 +418,18 @@ void SessionTimeline::execute(const session::Action& a) {
 
 void SessionTimeline::afterHold() {
   Workbench& wb = bus_.workbench();
+  // Edits that follow and never reached the recorded run came quicker than an iteration: the run
+  // took only their net result at its next boundary (undo then redo: none). Made now, while the
+  // run is still held, they reach it the same way here, whatever the pace of this machine.
+  while (next_ < entries_.size()) {
+    const auto* n = std::get_if<session::Action>(&entries_[next_]);
+    if (n == nullptr || n->effect != session::Action::Effect::None || !isParameterEdit(n->command))
+      break;
+    list_->setCurrentRow(rows_[next_]);
+    ++next_;
+    if (!bus_.execute(QString::fromStdString(n->command), arguments(*n)))
+      note(next_ - 1, tr("not re-executed (refused or unknown)"));
+  }
   int hold = -1;
   for (std::size_t i = next_; i < entries_.size(); ++i) {
     if (const auto* n = std::get_if<session::Action>(&entries_[i]); n && anchored(*n)) {

