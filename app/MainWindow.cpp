@@ -174,8 +174,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
     // been skipped just before).
     if (const auto result = workbench_.result();
         result && workbench_.state() != Workbench::State::Running) {
-      objectAmplitude_->setImage(result->object);
-      objectPhase_->setImage(result->object);
+      showObject(result->object);
       probe_->setImage(result->probe);
     }
     updateActions();
@@ -560,8 +559,7 @@ void MainWindow::showPreview() {
   if (state == Workbench::State::Running || state == Workbench::State::Paused) return;
   if (!workbench_.initialProbePreview().empty()) probe_->setImage(workbench_.initialProbePreview());
   if (!workbench_.initialObjectPreview().empty() && state != Workbench::State::Finished) {
-    objectAmplitude_->setImage(workbench_.initialObjectPreview());
-    objectPhase_->setImage(workbench_.initialObjectPreview());
+    showObject(workbench_.initialObjectPreview());
   }
 }
 
@@ -576,9 +574,15 @@ void MainWindow::onIterated(const IterationMetrics& metrics) {
   updateStatus();
 }
 
+void MainWindow::showObject(const Image<cfloat>& object) {
+  // Both object views show the same image: its amplitude and phase are computed once.
+  const auto planes = widgets::ComplexPlanes::of(object);
+  objectAmplitude_->setPlanes(planes);
+  objectPhase_->setPlanes(planes);
+}
+
 void MainWindow::onSnapshot(const std::shared_ptr<const Snapshot>& snapshot) {
-  objectAmplitude_->setImage(snapshot->object);
-  objectPhase_->setImage(snapshot->object);
+  showObject(snapshot->object);
   probe_->setImage(snapshot->probe);
   if (colourByErrorAction_->isChecked() && !snapshot->frameErrors.empty() &&
       static_cast<int>(snapshot->frameErrors.size()) == scanPlot_->pointCount()) {

@@ -92,6 +92,7 @@ class MainWindow : public QMainWindow {
   void updateProbeFootprint();
   void onIterated(const IterationMetrics& metrics);
   void onSnapshot(const std::shared_ptr<const Snapshot>& snapshot);
+  void showObject(const Image<cfloat>& object);
   void onStateChanged(Workbench::State state);
   void updateStatus();
   void openDialog();

@@ -120,10 +120,42 @@ ComplexImageView::ComplexImageView(QWidget* parent) : VtkRenderWidget(parent) {
 
 ComplexImageView::~ComplexImageView() = default;
 
-void ComplexImageView::setImage(const Image<cfloat>& image) {
-  const int rows = static_cast<int>(image.rows());
-  const int cols = static_cast<int>(image.cols());
-  const auto n = static_cast<vtkIdType>(image.size());
+ComplexPlanes ComplexPlanes::of(const Image<cfloat>& image) {
+  ComplexPlanes p;
+  p.rows = static_cast<int>(image.rows());
+  p.cols = static_cast<int>(image.cols());
+  p.amplitude.resize(image.size());
+  p.phase.resize(image.size());
+  // One pass: amplitude and phase, with rows flipped (image row 0 is the top).
+  float aLo = std::numeric_limits<float>::max();
+  float aHi = std::numeric_limits<float>::lowest();
+  float pLo = aLo;
+  float pHi = aHi;
+  for (int r = 0; r < p.rows; ++r) {
+    const cfloat* src = image.data() + static_cast<std::size_t>(r) * image.cols();
+    const std::size_t dst = static_cast<std::size_t>(p.rows - 1 - r) * image.cols();
+    for (int c = 0; c < p.cols; ++c) {
+      const float a = std::sqrt(norm2(src[c]));
+      const float ph = std::atan2(src[c].im, src[c].re);
+      p.amplitude[dst + c] = a;
+      p.phase[dst + c] = ph;
+      aLo = std::min(aLo, a);
+      aHi = std::max(aHi, a);
+      pLo = std::min(pLo, ph);
+      pHi = std::max(pHi, ph);
+    }
+  }
+  if (!image.empty()) {
+    p.amplitudeExtent = {aLo, aHi};
+    p.phaseExtent = {pLo, pHi};
+  }
+  return p;
+}
+
+void ComplexImageView::setPlanes(const ComplexPlanes& planes) {
+  const int rows = planes.rows;
+  const int cols = planes.cols;
+  const auto n = static_cast<vtkIdType>(planes.amplitude.size());
   if (rows != rows_ || cols != cols_) {
     rows_ = rows;
     cols_ = cols;
@@ -133,31 +165,10 @@ void ComplexImageView::setImage(const Image<cfloat>& image) {
     complexRgb_->SetNumberOfTuples(n);
     fitPending_ = true;
   }
-
-  // One pass: amplitude and phase, with rows flipped (image row 0 is the top; VTK's y points up).
-  float* amp = amplitude_->GetPointer(0);
-  float* phs = phase_->GetPointer(0);
-  float aLo = std::numeric_limits<float>::max();
-  float aHi = std::numeric_limits<float>::lowest();
-  float pLo = aLo;
-  float pHi = aHi;
-  for (int r = 0; r < rows; ++r) {
-    const cfloat* src = image.data() + static_cast<std::size_t>(r) * image.cols();
-    const std::size_t dst = static_cast<std::size_t>(rows - 1 - r) * image.cols();
-    for (int c = 0; c < cols; ++c) {
-      const float a = std::sqrt(norm2(src[c]));
-      const float p = std::atan2(src[c].im, src[c].re);
-      amp[dst + c] = a;
-      phs[dst + c] = p;
-      aLo = std::min(aLo, a);
-      aHi = std::max(aHi, a);
-      pLo = std::min(pLo, p);
-      pHi = std::max(pHi, p);
-    }
-  }
-  if (n == 0) aLo = aHi = pLo = pHi = 0.0F;
-  amplitudeExtent_ = {aLo, aHi};
-  phaseExtent_ = {pLo, pHi};
+  std::copy(planes.amplitude.begin(), planes.amplitude.end(), amplitude_->GetPointer(0));
+  std::copy(planes.phase.begin(), planes.phase.end(), phase_->GetPointer(0));
+  amplitudeExtent_ = planes.amplitudeExtent;
+  phaseExtent_ = planes.phaseExtent;
   amplitude_->Modified();
   phase_->Modified();
   for (auto& imageData : images_) imageData->Modified();

@@ -35,6 +35,19 @@ struct ValueRange {
   double high = 1.0;
 };
 
+/// Amplitude and phase of a complex image, rows flipped for VTK (whose y points up), with their
+/// extents: computed once per image however many views show it.
+struct ComplexPlanes {
+  int rows = 0;
+  int cols = 0;
+  std::vector<float> amplitude;
+  std::vector<float> phase;
+  ValueRange amplitudeExtent{0.0, 0.0};
+  ValueRange phaseExtent{0.0, 0.0};
+
+  static ComplexPlanes of(const Image<cfloat>& image);
+};
+
 class ComplexImageView : public VtkRenderWidget {
   Q_OBJECT
 
@@ -46,7 +59,9 @@ class ComplexImageView : public VtkRenderWidget {
 
   /// Shows `image` (copied into the view's display buffers). A new size refits the view;
   /// the same size keeps the user's pan and zoom.
-  void setImage(const Image<cfloat>& image);
+  void setImage(const Image<cfloat>& image) { setPlanes(ComplexPlanes::of(image)); }
+  /// The same, from planes already computed (views showing one image share them).
+  void setPlanes(const ComplexPlanes& planes);
   [[nodiscard]] int imageRows() const { return rows_; }
   [[nodiscard]] int imageColumns() const { return cols_; }
 
