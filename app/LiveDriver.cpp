@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QImage>
+#include <QMap>
 #include <QPixmap>
 #include <QTimer>
 
@@ -14,6 +15,7 @@
 #include "remote/LiveJob.hpp"
 #include "remote/RemoteJobs.hpp"
 #include "remote/RemoteUi.hpp"
+#include "widgets/VtkRenderWidget.hpp"
 
 namespace ptyx::app {
 
@@ -62,6 +64,62 @@ class TickProbe {
   std::vector<double> at_s_;
 };
 
+// GUI-thread time of each view's frames while the run is timed, by view.
+class FrameLog {
+ public:
+  void watch(const QWidget& window) {
+    for (auto* view : window.findChildren<widgets::VtkRenderWidget*>()) {
+      QObject::connect(view, &widgets::VtkRenderWidget::frameRendered, view, [this, view] {
+        if (on_) frames_[view->objectName()].push_back(view->lastFrameMilliseconds());
+      });
+    }
+  }
+  void setOn(bool on) { on_ = on; }
+  void print() const {
+    for (auto it = frames_.cbegin(); it != frames_.cend(); ++it) {
+      const std::vector<double>& ms = it.value();
+      double sum = 0.0;
+      for (double m : ms) sum += m;
+      std::printf("  %-20s %4zu frames, mean %5.1f ms, max %5.1f ms\n", qPrintable(it.key()),
+                  ms.size(), sum / static_cast<double>(std::max<std::size_t>(ms.size(), 1)),
+                  ms.empty() ? 0.0 : *std::max_element(ms.begin(), ms.end()));
+    }
+  }
+
+ private:
+  bool on_ = false;
+  QMap<QString, std::vector<double>> frames_;
+};
+
+// GUI-thread time of the window's repaints (UpdateRequest: dirty views painted, then the window
+// composed and flushed to the screen).
+class RepaintLog : public QObject {
+ public:
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    if (!on_ || event->type() != QEvent::UpdateRequest || busy_) return false;
+    busy_ = true;
+    QElapsedTimer clock;
+    clock.start();
+    watched->event(event);  // public in QObject; dispatches to the window's own event()
+    ms_.push_back(static_cast<double>(clock.nsecsElapsed()) * 1e-6);
+    busy_ = false;
+    return true;
+  }
+  void setOn(bool on) { on_ = on; }
+  void print() const {
+    double sum = 0.0;
+    for (double m : ms_) sum += m;
+    std::printf("  %-20s %4zu repaints, mean %5.1f ms, max %5.1f ms\n", "whole window", ms_.size(),
+                sum / static_cast<double>(std::max<std::size_t>(ms_.size(), 1)),
+                ms_.empty() ? 0.0 : *std::max_element(ms_.begin(), ms_.end()));
+  }
+
+ private:
+  bool on_ = false;
+  bool busy_ = false;
+  std::vector<double> ms_;
+};
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
@@ -84,6 +142,10 @@ int runLive(MainWindow& window, const LiveOptions& options) {
   Workbench& workbench = window.workbench();
   TickProbe opening;  // from the scan's arrival until Run
   TickProbe probe;    // the run
+  FrameLog frames;    // each view's drawing during the run
+  frames.watch(window);
+  RepaintLog repaints;
+  window.installEventFilter(&repaints);
   constexpr int kSettleMs = 1500;
   int snapshots = 0;
   int iterations = 0;
@@ -125,6 +187,8 @@ int runLive(MainWindow& window, const LiveOptions& options) {
     QTimer::singleShot(kSettleMs, &window, [&] {
       opening.stop();
       probe.start();
+      frames.setOn(true);
+      repaints.setOn(true);
       if (!window.bus().run()) fail(QStringLiteral("the run did not start (see the checks panel)"));
     });
   });
@@ -132,10 +196,10 @@ int runLive(MainWindow& window, const LiveOptions& options) {
                    [&iterations](const IterationMetrics& m) { iterations = m.iteration; });
   // Connected after the main window's own slot: the views already hold this snapshot.
   QObject::connect(&workbench, &Workbench::snapshotReady, &window,
-                   [&](const std::shared_ptr<const Snapshot>& snapshot) {
+                   [&](const std::shared_ptr<const ViewSnapshot>& snapshot) {
                      ++snapshots;
                      if (options.screenshot.isEmpty() || shot || !snapshot ||
-                         snapshot->iteration < options.iterations)
+                         snapshot->state->iteration < options.iterations)
                        return;
                      shot = true;
                      // Let the views paint this snapshot, then grab the whole window.
@@ -163,6 +227,8 @@ int runLive(MainWindow& window, const LiveOptions& options) {
   QObject::connect(&workbench, &Workbench::stateChanged, &window, [&](Workbench::State state) {
     if (state != Workbench::State::Finished) return;
     probe.stop();
+    frames.setOn(false);
+    repaints.setOn(false);
     runSeconds = probe.seconds();
     if (options.bench) QApplication::quit();
     // A screenshot run quits once the last snapshot is grabbed; the final snapshot always comes.
@@ -187,6 +253,10 @@ int runLive(MainWindow& window, const LiveOptions& options) {
         gaps.size(), maxGap, percentile(gaps, 0.99), percentile(gaps, 0.5),
         static_cast<long>(over));
     std::printf("longest gaps: %s\n", qPrintable(probe.longest(5)));
+    std::printf(
+        "GUI-thread time per view frame (VTK render and copy, without the window's flush):\n");
+    frames.print();
+    repaints.print();
     const std::vector<double> openGaps = opening.gaps();
     std::printf("before Run (the opened scan's first paint, %.1f s settle): gap max %.1f ms\n",
                 kSettleMs * 1e-3,

@@ -31,6 +31,7 @@
 
 #include <cmath>
 #include <exception>
+#include <initializer_list>
 #include <numeric>
 
 #include "FollowRun.hpp"
@@ -48,6 +49,7 @@
 #include "widgets/ComplexImageView.hpp"
 #include "widgets/DiffractionView.hpp"
 #include "widgets/ErrorPlotView.hpp"
+#include "widgets/FramePacer.hpp"
 #include "widgets/ScanPositionPlot.hpp"
 
 namespace ptyx::app {
@@ -55,6 +57,15 @@ namespace {
 
 constexpr int kMaxRecent = 8;
 constexpr std::size_t kRateWindow = 20;  // iterations the rate is averaged over
+// GUI-thread time for one batch of view frames (FramePacer). With the window's composing and
+// flushing on top, about 15 ms on a software GL driver, a repaint stays near 35 ms.
+// PTYX_FRAME_BUDGET_MS overrides it: with a hardware GL driver, whose composing is cheap, a
+// larger budget draws a snapshot in fewer repaints.
+double frameBudgetMs() {
+  bool ok = false;
+  const double budget = qEnvironmentVariable("PTYX_FRAME_BUDGET_MS").toDouble(&ok);
+  return ok && budget > 0.0 ? budget : 20.0;
+}
 
 const char* const kSummaryKeys[][2] = {
     {"file", "File"},
@@ -125,12 +136,32 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
   buildSessionMenu();
   remote_ = new RemoteUi(*this);
 
+  // A live snapshot dirties every view at once; drawn in batches, the event loop keeps running
+  // between them (FramePacer.hpp). The budget leaves room for the window's composing and flushing.
+  pacer_ = new widgets::FramePacer(frameBudgetMs(), this);
+  using Views = std::initializer_list<widgets::VtkRenderWidget*>;
+  for (widgets::VtkRenderWidget* view :
+       Views{objectAmplitude_, objectPhase_, probe_, errors_, scanPlot_}) {
+    pacer_->add(view);
+  }
+
   iterationLabel_ = new QLabel(this);
   iterationLabel_->setObjectName(QStringLiteral("iterationLabel"));
   rateLabel_ = new QLabel(this);
   rateLabel_->setObjectName(QStringLiteral("rateLabel"));
   etaLabel_ = new QLabel(this);
   etaLabel_->setObjectName(QStringLiteral("etaLabel"));
+  // Fixed sizes, wide enough for long runs: a label whose text changes width on every iteration
+  // would re-lay out the status bar each time, and with it repaint and compose the whole window
+  // once more (Qt skips the layout pass only for widgets of fixed size).
+  const auto fixWidth = [](QLabel* label, const QString& widest) {
+    label->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    label->setFixedSize(label->fontMetrics().horizontalAdvance(widest) + 12,
+                        label->sizeHint().height());
+  };
+  fixWidth(iterationLabel_, tr("Iteration %1 / %2").arg(888888).arg(888888));
+  fixWidth(rateLabel_, tr("%1 it/s").arg(QStringLiteral("888.8")));
+  fixWidth(etaLabel_, tr("ETA %1").arg(QStringLiteral("888:88:88")));
   statusBar()->addPermanentWidget(iterationLabel_);
   statusBar()->addPermanentWidget(rateLabel_);
   statusBar()->addPermanentWidget(etaLabel_);
@@ -581,12 +612,20 @@ void MainWindow::showObject(const Image<cfloat>& object) {
   objectPhase_->setPlanes(planes);
 }
 
-void MainWindow::onSnapshot(const std::shared_ptr<const Snapshot>& snapshot) {
-  showObject(snapshot->object);
-  probe_->setImage(snapshot->probe);
-  if (colourByErrorAction_->isChecked() && !snapshot->frameErrors.empty() &&
-      static_cast<int>(snapshot->frameErrors.size()) == scanPlot_->pointCount()) {
-    scanPlot_->setFrameValues(snapshot->frameErrors, tr("Fourier error"));
+void MainWindow::onSnapshot(const std::shared_ptr<const ViewSnapshot>& snapshot) {
+  // Amplitude and phase were computed where the snapshot was made: here they are only copied.
+  objectAmplitude_->setPlanes(snapshot->object);
+  objectPhase_->setPlanes(snapshot->object);
+  probe_->setPlanes(snapshot->probe);
+  // Per-position errors change slowly, and recolouring a thousand positions costs as much as
+  // drawing an object view: once a second during a run, and at its last iteration.
+  const std::vector<double>& errors = snapshot->state->frameErrors;
+  const bool last = snapshot->state->iteration >= workbench_.totalIterations();
+  if (colourByErrorAction_->isChecked() && !errors.empty() &&
+      static_cast<int>(errors.size()) == scanPlot_->pointCount() &&
+      (last || !frameErrorsShown_.isValid() || frameErrorsShown_.elapsed() >= 1000)) {
+    scanPlot_->setFrameValues(errors, tr("Fourier error"));
+    frameErrorsShown_.start();
   }
 }
 

@@ -4,6 +4,7 @@
 // (amplitude, phase; linked pan/zoom), probe and error views, and a status bar with iteration,
 // rate and ETA. It turns user gestures into CommandBus calls and shows what the
 // Workbench reports; it holds no reconstruction state of its own.
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QStringList>
 
@@ -24,6 +25,7 @@ class CameraLink;
 class ComplexImageView;
 class DiffractionView;
 class ErrorPlotView;
+class FramePacer;
 class ScanPositionPlot;
 }  // namespace ptyx::widgets
 
@@ -91,7 +93,7 @@ class MainWindow : public QMainWindow {
   void showScanData();
   void updateProbeFootprint();
   void onIterated(const IterationMetrics& metrics);
-  void onSnapshot(const std::shared_ptr<const Snapshot>& snapshot);
+  void onSnapshot(const std::shared_ptr<const ViewSnapshot>& snapshot);
   void showObject(const Image<cfloat>& object);
   void onStateChanged(Workbench::State state);
   void updateStatus();
@@ -113,6 +115,8 @@ class MainWindow : public QMainWindow {
   widgets::CameraLink* link_ = nullptr;
   widgets::DiffractionView* diffraction_ = nullptr;
   widgets::ScanPositionPlot* scanPlot_ = nullptr;
+  widgets::FramePacer* pacer_ = nullptr;
+  QElapsedTimer frameErrorsShown_;  // when the scan plot last took a snapshot's frame errors
   QAction* colourByErrorAction_ = nullptr;
   QListWidget* checks_ = nullptr;
   QWidget* summaryPanel_ = nullptr;

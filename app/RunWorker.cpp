@@ -12,21 +12,31 @@
 
 namespace ptyx::app {
 
-// Engine observer -> Qt signals. Runs on the worker thread (inside step()); the signals cross to
-// the GUI thread as queued calls, carrying copies the GUI may keep.
+// Engine observer -> Qt signals. Collects an iteration's metrics and snapshot on the worker
+// thread (inside step()), preparing the snapshot for drawing there; deliver() then sends both
+// back to back, so that they reach the GUI thread in one pass of its event loop and cost one
+// repaint of the window, not two (each repaint composes the whole window).
 class RunWorker::ObserverAdapter final : public ReconstructionObserver {
  public:
   explicit ObserverAdapter(RunWorker& worker) : worker_(worker) {}
-  void onIteration(const IterationMetrics& metrics) override { emit worker_.iterated(metrics); }
+  void onIteration(const IterationMetrics& metrics) override { metrics_ = metrics; }
   void onSnapshot(const Snapshot& snapshot) override {
     // A GUI that is still drawing the previous snapshot gets no new one: snapshots are the
     // latest state, not a queue, so dropping one loses nothing.
     if (worker_.snapshotInFlight_.exchange(true)) return;
-    emit worker_.snapshotReady(std::make_shared<const Snapshot>(snapshot));
+    snapshot_ = ViewSnapshot::prepare(std::make_shared<const Snapshot>(snapshot));
+  }
+  void deliver() {
+    if (metrics_) emit worker_.iterated(*metrics_);
+    if (snapshot_) emit worker_.snapshotReady(std::move(snapshot_));
+    metrics_.reset();
+    snapshot_.reset();
   }
 
  private:
   RunWorker& worker_;
+  std::optional<IterationMetrics> metrics_;
+  std::shared_ptr<const ViewSnapshot> snapshot_;
 };
 
 RunWorker::RunWorker(std::shared_ptr<const Scan> scan, const ReconParams& params)
@@ -115,8 +125,10 @@ void RunWorker::runIterations(int count) {
         break;
       }
       done += reconstructor_->step(1);
+      observer_->deliver();
     }
   } catch (const std::exception& e) {
+    if (observer_) observer_->deliver();
     if (!reconstructor_ && stop_.load()) {  // stopped while waiting for a growing scan's frames
       emit runEnded(RunEnd::Stopped, nullptr, {});
       return;

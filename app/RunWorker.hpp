@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 
+#include "ViewSnapshot.hpp"
 #include "core/Reconstruction.hpp"
 #include "core/Scan.hpp"
 #include "params/Parameters.hpp"
@@ -53,8 +54,9 @@ class RunWorker : public QObject {
 
  signals:
   void iterated(const ptyx::IterationMetrics& metrics);
-  /// At the engine's throttled rate, and never while the GUI still holds an undrawn snapshot.
-  void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
+  /// At the engine's throttled rate, and never while the GUI still holds an undrawn snapshot;
+  /// right after the iteration's `iterated`, so that the GUI draws both in one repaint.
+  void snapshotReady(std::shared_ptr<const ptyx::app::ViewSnapshot> snapshot);
   void runEnded(ptyx::app::RunEnd end, std::shared_ptr<const ptyx::Reconstruction> result,
                 const QString& message);
   /// Requested parameters were handed to the reconstruction with `iteration` iterations
@@ -85,6 +87,6 @@ class RunWorker : public QObject {
 }  // namespace ptyx::app
 
 Q_DECLARE_METATYPE(ptyx::IterationMetrics)
-Q_DECLARE_METATYPE(std::shared_ptr<const ptyx::Snapshot>)
+Q_DECLARE_METATYPE(std::shared_ptr<const ptyx::app::ViewSnapshot>)
 Q_DECLARE_METATYPE(std::shared_ptr<const ptyx::Reconstruction>)
 Q_DECLARE_METATYPE(ptyx::app::RunEnd)

@@ -13,7 +13,7 @@ namespace ptyx::app {
 
 Workbench::Workbench(QObject* parent) : QObject(parent) {
   qRegisterMetaType<ptyx::IterationMetrics>();
-  qRegisterMetaType<std::shared_ptr<const ptyx::Snapshot>>();
+  qRegisterMetaType<std::shared_ptr<const ptyx::app::ViewSnapshot>>();
   qRegisterMetaType<std::shared_ptr<const ptyx::Reconstruction>>();
   qRegisterMetaType<ptyx::app::RunEnd>();
   qRegisterMetaType<ptyx::ReconParams>();
@@ -304,7 +304,7 @@ void Workbench::releaseHold(int nextHold) {
   }
 }
 
-void Workbench::onSnapshot(std::shared_ptr<const Snapshot> snapshot) {
+void Workbench::onSnapshot(std::shared_ptr<const ViewSnapshot> snapshot) {
   emit snapshotReady(snapshot);
   if (worker_) worker_->snapshotConsumed();
 }
@@ -346,7 +346,7 @@ void Workbench::showRemoteIteration(const IterationMetrics& metrics) {
   emit iterated(metrics);
 }
 
-void Workbench::showRemoteSnapshot(std::shared_ptr<const Snapshot> snapshot) {
+void Workbench::showRemoteSnapshot(std::shared_ptr<const ViewSnapshot> snapshot) {
   emit snapshotReady(std::move(snapshot));
 }
 

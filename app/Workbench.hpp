@@ -69,7 +69,7 @@ class Workbench : public QObject {
   /// Starts following a job of `iterations` iterations; remoteViewStarted clears the views.
   void beginRemoteView(int iterations);
   void showRemoteIteration(const IterationMetrics& metrics);
-  void showRemoteSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  void showRemoteSnapshot(std::shared_ptr<const ViewSnapshot> snapshot);
   /// The followed job ended (or another is followed): no longer live.
   void endRemoteView();
   [[nodiscard]] bool remoteLive() const { return remoteLive_; }
@@ -89,7 +89,7 @@ class Workbench : public QObject {
   /// The initial probe/object preview and the findings were recomputed.
   void previewChanged();
   void iterated(const ptyx::IterationMetrics& metrics);
-  void snapshotReady(std::shared_ptr<const ptyx::Snapshot> snapshot);
+  void snapshotReady(std::shared_ptr<const ptyx::app::ViewSnapshot> snapshot);
   void resultChanged();
   void runFailed(const QString& message);
   void remoteViewStarted();
@@ -115,7 +115,7 @@ class Workbench : public QObject {
   bool startWorker(QString* why);
   void launch(RunWorker* worker);
   void stopWorker();
-  void onSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  void onSnapshot(std::shared_ptr<const ViewSnapshot> snapshot);
   void onRunEnded(RunEnd end, std::shared_ptr<const Reconstruction> result, const QString& message);
 
   State state_ = State::Empty;

@@ -1,5 +1,6 @@
 #include "widgets/VtkRenderWidget.hpp"
 
+#include <QElapsedTimer>
 #include <QMouseEvent>
 #include <QOpenGLContext>
 #include <QSurfaceFormat>
@@ -13,6 +14,8 @@
 #include <vtkObjectFactory.h>
 #include <vtkOpenGLState.h>
 #include <vtkRenderWindowInteractor.h>
+
+#include "widgets/FramePacer.hpp"
 
 // GL enums used below, spelled out so that no GL header has to be included next to Qt's.
 namespace {
@@ -79,6 +82,14 @@ VtkRenderWidget::VtkRenderWidget(QWidget* parent) : QOpenGLWidget(parent) {
   vtkNew<PanZoomImageStyle> style;
   interactor_->SetInteractorStyle(style);
   interactor_->Initialize();
+}
+
+void VtkRenderWidget::requestRender() {
+  if (pacer_ != nullptr) {
+    pacer_->request(this);
+  } else {
+    update();
+  }
 }
 
 VtkRenderWidget::~VtkRenderWidget() {
@@ -156,6 +167,8 @@ void VtkRenderWidget::resizeGL(int w, int h) {
 
 void VtkRenderWidget::paintGL() {
   if (!initialised_) return;
+  QElapsedTimer clock;
+  clock.start();
   // paintGL() runs with Qt's framebuffer bound; VTK's state cache must learn that, and whatever
   // VTK changes is put back for Qt afterwards.
   vtkOpenGLState* state = window_->GetState();
@@ -179,6 +192,7 @@ void VtkRenderWidget::paintGL() {
   state->vtkglClear(kGlColorBufferBit);
 
   state->Pop();
+  lastFrameMilliseconds_ = static_cast<double>(clock.nsecsElapsed()) * 1e-6;
   emit frameRendered();
 }
 

@@ -22,6 +22,8 @@ class vtkObject;
 
 namespace ptyx::widgets {
 
+class FramePacer;
+
 class VtkRenderWidget : public QOpenGLWidget {
   Q_OBJECT
 
@@ -39,8 +41,12 @@ class VtkRenderWidget : public QOpenGLWidget {
   [[nodiscard]] vtkGenericRenderWindowInteractor* interactor() const;
   /// Replaces the interactor style (default: pan with left/middle drag, zoom with wheel/right).
   void setInteractorStyle(vtkInteractorObserver* style);
-  /// Schedules a repaint; VTK renders in the next paintGL().
-  void requestRender() { update(); }
+  /// Schedules a repaint; VTK renders in the next paintGL(). Through the pacer, if one is set.
+  void requestRender();
+  /// Spreads this view's frames with other views' (FramePacer.hpp); null: repaint at once.
+  void setPacer(FramePacer* pacer) { pacer_ = pacer; }
+  /// GUI-thread time of the last paintGL(): VTK's render and the copy into Qt's framebuffer.
+  [[nodiscard]] double lastFrameMilliseconds() const { return lastFrameMilliseconds_; }
 
  signals:
   /// After each frame VTK rendered (in paintGL).
@@ -71,6 +77,8 @@ class VtkRenderWidget : public QOpenGLWidget {
   vtkNew<vtkGenericRenderWindowInteractor> interactor_;
   bool initialised_ = false;
   int wheelAccumulated_ = 0;
+  double lastFrameMilliseconds_ = 0.0;
+  FramePacer* pacer_ = nullptr;
 };
 
 }  // namespace ptyx::widgets

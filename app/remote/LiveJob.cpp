@@ -140,15 +140,15 @@ void LiveJob::showFile(const QString& path, qint64 iteration, bool final) {
   const quint64 generation = generation_;
   QPointer<LiveJob> self = this;
   auto* reader = QThread::create([self, path, iteration, generation, final] {
-    std::shared_ptr<Snapshot> snapshot;
+    std::shared_ptr<const ViewSnapshot> snapshot;
     try {
       const Reconstruction result = readResultFile(path);
-      snapshot = std::make_shared<Snapshot>();
-      snapshot->object = result.object;
-      snapshot->probe = result.probe;
-      if (!result.history.empty()) snapshot->metrics = result.history.back();
-      snapshot->iteration =
-          iteration >= 0 ? static_cast<int>(iteration) : snapshot->metrics.iteration;
+      auto state = std::make_shared<Snapshot>();
+      state->object = result.object;
+      state->probe = result.probe;
+      if (!result.history.empty()) state->metrics = result.history.back();
+      state->iteration = iteration >= 0 ? static_cast<int>(iteration) : state->metrics.iteration;
+      snapshot = ViewSnapshot::prepare(std::move(state));  // on this reader thread
     } catch (const std::exception&) {
       snapshot.reset();
     }
@@ -159,11 +159,11 @@ void LiveJob::showFile(const QString& path, qint64 iteration, bool final) {
           if (!self || generation != self->generation_) return;
           // A slow read of an older snapshot does not replace a newer one; the final state
           // always ends the view, even when its file could not be read.
-          if (snapshot && (final || snapshot->iteration >= self->shownIteration_)) {
+          if (snapshot && (final || snapshot->state->iteration >= self->shownIteration_)) {
             ++self->snapshots_;
-            self->shownIteration_ = snapshot->iteration;
+            self->shownIteration_ = snapshot->state->iteration;
             self->workbench_.showRemoteSnapshot(snapshot);
-            emit self->snapshotShown(snapshot->iteration);
+            emit self->snapshotShown(snapshot->state->iteration);
           } else if (!snapshot) {
             emit self->message(
                 tr("Cannot read the job's %1").arg(final ? tr("result") : tr("snapshot")));
