@@ -58,13 +58,13 @@ namespace {
 constexpr int kMaxRecent = 8;
 constexpr std::size_t kRateWindow = 20;  // iterations the rate is averaged over
 // GUI-thread time for one batch of view frames (FramePacer). With the window's composing and
-// flushing on top, about 15 ms on a software GL driver, a repaint stays near 35 ms.
+// flushing on top, 15-20 ms on a software GL driver, a repaint stays under 40 ms.
 // PTYX_FRAME_BUDGET_MS overrides it: with a hardware GL driver, whose composing is cheap, a
 // larger budget draws a snapshot in fewer repaints.
 double frameBudgetMs() {
   bool ok = false;
   const double budget = qEnvironmentVariable("PTYX_FRAME_BUDGET_MS").toDouble(&ok);
-  return ok && budget > 0.0 ? budget : 20.0;
+  return ok && budget > 0.0 ? budget : 12.0;
 }
 
 const char* const kSummaryKeys[][2] = {

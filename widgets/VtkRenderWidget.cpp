@@ -16,6 +16,7 @@
 #include <vtkRenderWindowInteractor.h>
 
 #include "widgets/FramePacer.hpp"
+#include "widgets/FreeTypeCache.hpp"
 
 // GL enums used below, spelled out so that no GL header has to be included next to Qt's.
 namespace {
@@ -61,6 +62,7 @@ VtkRenderWidget::VtkRenderWidget(QWidget* parent) : QOpenGLWidget(parent) {
   setMouseTracking(true);  // pixel read-outs follow the mouse without a button held
   setFocusPolicy(Qt::StrongFocus);
   setMinimumSize(64, 64);
+  useZeroedFreeTypeAllocations();  // before any VTK text: FreeTypeCache.hpp
 
   // The context is Qt's: VTK must neither create nor swap one, and must not render before
   // paintGL() has prepared it.
@@ -99,6 +101,7 @@ VtkRenderWidget::~VtkRenderWidget() {
 }
 
 void VtkRenderWidget::setDefaultSurfaceFormat() {
+  useZeroedFreeTypeAllocations();  // before VTK makes any text: FreeTypeCache.hpp
   QSurfaceFormat format;
   format.setRenderableType(QSurfaceFormat::OpenGL);
   format.setVersion(3, 2);
