@@ -64,6 +64,15 @@ class TickProbe {
   std::vector<double> at_s_;
 };
 
+// "  what     N things, mean M ms, max X ms"
+void printTimes(const QString& what, const char* things, const std::vector<double>& ms) {
+  double sum = 0.0;
+  for (double m : ms) sum += m;
+  std::printf("  %-20s %4zu %s, mean %5.1f ms, max %5.1f ms\n", qPrintable(what), ms.size(), things,
+              sum / static_cast<double>(std::max<std::size_t>(ms.size(), 1)),
+              ms.empty() ? 0.0 : *std::max_element(ms.begin(), ms.end()));
+}
+
 // GUI-thread time of each view's frames while the run is timed, by view.
 class FrameLog {
  public:
@@ -77,12 +86,7 @@ class FrameLog {
   void setOn(bool on) { on_ = on; }
   void print() const {
     for (auto it = frames_.cbegin(); it != frames_.cend(); ++it) {
-      const std::vector<double>& ms = it.value();
-      double sum = 0.0;
-      for (double m : ms) sum += m;
-      std::printf("  %-20s %4zu frames, mean %5.1f ms, max %5.1f ms\n", qPrintable(it.key()),
-                  ms.size(), sum / static_cast<double>(std::max<std::size_t>(ms.size(), 1)),
-                  ms.empty() ? 0.0 : *std::max_element(ms.begin(), ms.end()));
+      printTimes(it.key(), "frames", it.value());
     }
   }
 
@@ -106,13 +110,7 @@ class RepaintLog : public QObject {
     return true;
   }
   void setOn(bool on) { on_ = on; }
-  void print() const {
-    double sum = 0.0;
-    for (double m : ms_) sum += m;
-    std::printf("  %-20s %4zu repaints, mean %5.1f ms, max %5.1f ms\n", "whole window", ms_.size(),
-                sum / static_cast<double>(std::max<std::size_t>(ms_.size(), 1)),
-                ms_.empty() ? 0.0 : *std::max_element(ms_.begin(), ms_.end()));
-  }
+  void print() const { printTimes(QStringLiteral("whole window"), "repaints", ms_); }
 
  private:
   bool on_ = false;
