@@ -10,9 +10,8 @@ namespace ptyx::widgets {
 /// Gives VTK's text rendering a FreeType library whose allocations are zeroed, so the cache
 /// manager starts empty and keeps glyphs as it should. It must come before VTK makes anything
 /// with text (a text actor, a colour bar): VtkRenderWidget::setDefaultSurfaceFormat() calls it,
-/// before the application starts, and each view's constructor tries again. Once VTK's text
-/// exists this does nothing (replacing its FreeType tools then would leave VTK a dangling
-/// pointer); zeroedFreeTypeAllocationsInUse() tells.
+/// before the application starts. Once VTK's text exists this does nothing (replacing its FreeType
+/// tools then would leave VTK a dangling pointer); zeroedFreeTypeAllocationsInUse() tells.
 void useZeroedFreeTypeAllocations();
 
 /// Whether VTK's text uses that library.

@@ -62,7 +62,6 @@ VtkRenderWidget::VtkRenderWidget(QWidget* parent) : QOpenGLWidget(parent) {
   setMouseTracking(true);  // pixel read-outs follow the mouse without a button held
   setFocusPolicy(Qt::StrongFocus);
   setMinimumSize(64, 64);
-  useZeroedFreeTypeAllocations();  // before any VTK text: FreeTypeCache.hpp
 
   // The context is Qt's: VTK must neither create nor swap one, and must not render before
   // paintGL() has prepared it.

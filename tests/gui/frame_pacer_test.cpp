@@ -6,6 +6,7 @@
 #include <QTimer>
 #include <QWidget>
 
+#include <algorithm>
 #include <vector>
 
 #include "GuiTestSupport.hpp"
@@ -49,6 +50,14 @@ class Window {
     hidden->hide();
     top.resize(600, 200);
   }
+  /// Shown, and every view has drawn once (so that the pacer knows what each frame costs).
+  bool shownAndDrawn() {
+    return showAndExpose(top) && QTest::qWaitFor([this] {
+             return std::all_of(views.begin(), views.end(), [](const ComplexImageView* view) {
+               return view->lastFrameMilliseconds() > 0.0;
+             });
+           });
+  }
   QWidget top;
   std::vector<ComplexImageView*> views{3};
   ComplexImageView* hidden = nullptr;
@@ -65,8 +74,7 @@ class FramePacerTest : public QObject {
  private slots:
   void aTightBudgetDrawsOneViewPerPassInRequestOrder() {
     Window w;
-    QVERIFY(showAndExpose(w.top));
-    for (auto* view : w.views) QTRY_VERIFY(view->lastFrameMilliseconds() > 0.0);
+    QVERIFY(w.shownAndDrawn());
 
     FramePacer pacer(1e-6);  // every view costs more: one view per batch
     std::vector<Drawn> drawn;
@@ -101,8 +109,7 @@ class FramePacerTest : public QObject {
 
   void aGenerousBudgetDrawsThemTogether() {
     Window w;
-    QVERIFY(showAndExpose(w.top));
-    for (auto* view : w.views) QTRY_VERIFY(view->lastFrameMilliseconds() > 0.0);
+    QVERIFY(w.shownAndDrawn());
 
     FramePacer pacer(1e9);
     std::vector<long> batches;
@@ -119,8 +126,7 @@ class FramePacerTest : public QObject {
 
   void aHiddenViewDoesNotHoldTheOthersBack() {
     Window w;
-    QVERIFY(showAndExpose(w.top));
-    for (auto* view : w.views) QTRY_VERIFY(view->lastFrameMilliseconds() > 0.0);
+    QVERIFY(w.shownAndDrawn());
 
     FramePacer pacer(1e-6);
     pacer.add(w.hidden);
