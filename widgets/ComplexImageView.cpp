@@ -126,11 +126,14 @@ ComplexPlanes ComplexPlanes::of(const Image<cfloat>& image) {
   p.cols = static_cast<int>(image.cols());
   p.amplitude.resize(image.size());
   p.phase.resize(image.size());
-  // One pass: amplitude and phase, with rows flipped (image row 0 is the top).
+  // One pass: amplitude and phase, with rows flipped (image row 0 is the top). Made on the
+  // engine's thread between iterations, so its cores are free: rows in parallel (min and max are
+  // exact, so the result does not depend on the thread count).
   float aLo = std::numeric_limits<float>::max();
   float aHi = std::numeric_limits<float>::lowest();
   float pLo = aLo;
   float pHi = aHi;
+#pragma omp parallel for schedule(static) reduction(min : aLo, pLo) reduction(max : aHi, pHi)
   for (int r = 0; r < p.rows; ++r) {
     const cfloat* src = image.data() + static_cast<std::size_t>(r) * image.cols();
     const std::size_t dst = static_cast<std::size_t>(p.rows - 1 - r) * image.cols();
@@ -343,17 +346,17 @@ QPointF ComplexImageView::widgetPosition(Panel panel, double column, double row)
   return {d[0] / ratio, (heightPx - 1.0 - d[1]) / ratio};
 }
 
-void ComplexImageView::resizeGL(int w, int h) {
-  VtkRenderWidget::resizeGL(w, h);
+void ComplexImageView::resizeFrame(int w, int h) {
+  VtkRenderWidget::resizeFrame(w, h);
   updateBarGeometry();
   // Keep the image fitted while the user has not panned or zoomed since the last fit.
   if (camera_->GetMTime() == fittedCameraTime_) fitPending_ = true;
 }
 
-void ComplexImageView::paintGL() {
+void ComplexImageView::renderFrame() {
   if (fitPending_) fitCamera();
   if (complexStale_ && display_ == ComplexDisplay::Complex) updateComplexColours();
-  VtkRenderWidget::paintGL();
+  VtkRenderWidget::renderFrame();
 }
 
 void ComplexImageView::mouseMoveEvent(QMouseEvent* event) {

@@ -101,8 +101,8 @@ class ComplexImageView : public VtkRenderWidget {
   void hoverLeft();
 
  protected:
-  void resizeGL(int w, int h) override;
-  void paintGL() override;
+  void resizeFrame(int w, int h) override;
+  void renderFrame() override;
   void mouseMoveEvent(QMouseEvent* event) override;
   void leaveEvent(QEvent* event) override;
 

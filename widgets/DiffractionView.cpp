@@ -52,13 +52,13 @@ class DiffractionView::Canvas final : public VtkRenderWidget {
   explicit Canvas(DiffractionView* owner) : VtkRenderWidget(owner), owner_(owner) {}
 
  protected:
-  void resizeGL(int w, int h) override {
-    VtkRenderWidget::resizeGL(w, h);
+  void resizeFrame(int w, int h) override {
+    VtkRenderWidget::resizeFrame(w, h);
     owner_->canvasResized();
   }
-  void paintGL() override {
+  void renderFrame() override {
     owner_->beforePaint();
-    VtkRenderWidget::paintGL();
+    VtkRenderWidget::renderFrame();
   }
   void mouseMoveEvent(QMouseEvent* event) override {
     VtkRenderWidget::mouseMoveEvent(event);

@@ -48,8 +48,9 @@ void FramePacer::releaseBatch() {
     if (!drawing_.isEmpty() && planned + cost > budgetMs_) break;  // the rest: next batch
     pending_.pop_front();
     planned += cost;
-    // A view that is not on screen gets no paint event: nothing to wait for.
-    if (view->isVisible() && view->width() > 0 && view->height() > 0) drawing_.insert(view);
+    // A view that is not on screen gets no paint event: nothing to wait for. That includes a
+    // view that is shown but wholly covered, such as one in a dock behind another dock's tab.
+    if (view->isVisible() && !view->visibleRegion().isEmpty()) drawing_.insert(view);
     view->update();
   }
   ++batches_;

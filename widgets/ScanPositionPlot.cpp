@@ -362,9 +362,9 @@ vtkScalarBarActor* ScanPositionPlot::colourBar() const {
   return bar_;
 }
 
-void ScanPositionPlot::resizeGL(int w, int h) {
+void ScanPositionPlot::resizeFrame(int w, int h) {
   const vtkRectf before = chart_->GetSize();
-  VtkRenderWidget::resizeGL(w, h);
+  VtkRenderWidget::resizeFrame(w, h);
   updateLayout();
   if (fitPending_) return;
   // Still as fitted: fit again to the new size. Panned or zoomed by the user: keep the centre
@@ -389,9 +389,9 @@ void ScanPositionPlot::resizeGL(int w, int h) {
   }
 }
 
-void ScanPositionPlot::paintGL() {
+void ScanPositionPlot::renderFrame() {
   if (fitPending_) fitAxes();
-  VtkRenderWidget::paintGL();
+  VtkRenderWidget::renderFrame();
 }
 
 void ScanPositionPlot::mousePressEvent(QMouseEvent* event) {

@@ -78,8 +78,8 @@ class ScanPositionPlot : public VtkRenderWidget {
   void frameSelected(int frame);
 
  protected:
-  void resizeGL(int w, int h) override;
-  void paintGL() override;
+  void resizeFrame(int w, int h) override;
+  void renderFrame() override;
   void mousePressEvent(QMouseEvent* event) override;
   void mouseReleaseEvent(QMouseEvent* event) override;
   void wheelEvent(QWheelEvent* event) override;

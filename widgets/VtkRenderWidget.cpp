@@ -2,9 +2,13 @@
 
 #include <QElapsedTimer>
 #include <QMouseEvent>
+#include <QOffscreenSurface>
 #include <QOpenGLContext>
+#include <QOpenGLFunctions>
+#include <QPainter>
 #include <QSurfaceFormat>
 #include <QWheelEvent>
+#include <QtGlobal>
 
 #include <cstdlib>
 
@@ -12,6 +16,7 @@
 #include <vtkCommand.h>
 #include <vtkInteractorStyleImage.h>
 #include <vtkObjectFactory.h>
+#include <vtkOpenGLFramebufferObject.h>
 #include <vtkOpenGLState.h>
 #include <vtkRenderWindowInteractor.h>
 
@@ -20,10 +25,10 @@
 
 // GL enums used below, spelled out so that no GL header has to be included next to Qt's.
 namespace {
-constexpr unsigned int kGlDrawFramebuffer = 0x8CA9;  // GL_DRAW_FRAMEBUFFER
-constexpr unsigned int kGlColorBufferBit = 0x4000;   // GL_COLOR_BUFFER_BIT
-constexpr unsigned int kGlScissorTest = 0x0C11;      // GL_SCISSOR_TEST
-constexpr unsigned int kGlLequal = 0x0203;           // GL_LEQUAL
+constexpr unsigned int kGlReadFramebuffer = 0x8CA8;     // GL_READ_FRAMEBUFFER
+constexpr unsigned int kGlPackAlignment = 0x0D05;       // GL_PACK_ALIGNMENT
+constexpr unsigned int kGlBgra = 0x80E1;                // GL_BGRA
+constexpr unsigned int kGlUnsignedInt8888Rev = 0x8367;  // GL_UNSIGNED_INT_8_8_8_8_REV
 }  // namespace
 
 namespace ptyx::widgets {
@@ -58,13 +63,14 @@ vtkStandardNewMacro(PanZoomImageStyle);
 
 }  // namespace
 
-VtkRenderWidget::VtkRenderWidget(QWidget* parent) : QOpenGLWidget(parent) {
+VtkRenderWidget::VtkRenderWidget(QWidget* parent) : QWidget(parent) {
   setMouseTracking(true);  // pixel read-outs follow the mouse without a button held
   setFocusPolicy(Qt::StrongFocus);
   setMinimumSize(64, 64);
+  setAttribute(Qt::WA_OpaquePaintEvent);  // every pixel is painted: nothing to clear beneath
 
-  // The context is Qt's: VTK must neither create nor swap one, and must not render before
-  // paintGL() has prepared it.
+  // The context is ours: VTK must neither create nor swap one, and must not render before
+  // renderFrame() has made it current.
   window_->SetOwnContext(false);
   window_->SetReadyForRendering(false);
   window_->SetFrameBlitModeToNoBlit();
@@ -77,7 +83,7 @@ VtkRenderWidget::VtkRenderWidget(QWidget* parent) : QOpenGLWidget(parent) {
   window_->AddObserver(vtkCommand::WindowIsCurrentEvent, this, &VtkRenderWidget::reportIsCurrent);
 
   interactor_->SetRenderWindow(window_);
-  // Renders requested by interaction (pan, zoom) become repaints: rendering only in paintGL().
+  // Renders requested by interaction (pan, zoom) become repaints: rendering only in paintEvent().
   interactor_->EnableRenderOff();
   interactor_->AddObserver(vtkCommand::RenderEvent, this, &VtkRenderWidget::onInteractorRender);
   vtkNew<PanZoomImageStyle> style;
@@ -129,12 +135,7 @@ void VtkRenderWidget::setInteractorStyle(vtkInteractorObserver* style) {
 
 void VtkRenderWidget::makeContextCurrent(vtkObject* /*caller*/, unsigned long /*event*/,
                                          void* /*data*/) {
-  // Pitfall 1: not QOpenGLWidget::makeCurrent(), which also binds Qt's framebuffer and so
-  // invalidates the framebuffer bindings VTK has cached in its vtkOpenGLState.
-  QOpenGLContext* ctx = context();
-  if (ctx != nullptr && ctx->isValid() && ctx->surface() != nullptr) {
-    ctx->makeCurrent(ctx->surface());
-  }
+  if (context_ != nullptr && context_->isValid()) context_->makeCurrent(surface_.get());
 }
 
 void VtkRenderWidget::onInteractorRender(vtkObject* /*caller*/, unsigned long /*event*/,
@@ -145,21 +146,34 @@ void VtkRenderWidget::onInteractorRender(vtkObject* /*caller*/, unsigned long /*
 void VtkRenderWidget::reportIsCurrent(vtkObject* /*caller*/, unsigned long /*event*/,
                                       void* callData) {
   auto* current = static_cast<bool*>(callData);
-  *current = context() != nullptr && QOpenGLContext::currentContext() == context();
+  *current = context_ != nullptr && QOpenGLContext::currentContext() == context_.get();
 }
 
-void VtkRenderWidget::initializeGL() {
-  // Called again when the widget moves to another top-level window (new context): let go of
-  // everything VTK made in the old one first.
-  releaseGraphics();
-  connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, &VtkRenderWidget::releaseGraphics,
-          Qt::UniqueConnection);
+bool VtkRenderWidget::ensureGraphics() {
+  if (initialised_) return true;
+  if (contextFailed_) return false;
+  // One context per view: VTK caches GL state per render window, so two windows must not share
+  // a context. The surface is never drawn to (VTK renders into framebuffer objects), it only
+  // lets the context be made current.
+  surface_ = std::make_unique<QOffscreenSurface>();
+  surface_->setFormat(QSurfaceFormat::defaultFormat());
+  surface_->create();
+  context_ = std::make_unique<QOpenGLContext>();
+  context_->setFormat(QSurfaceFormat::defaultFormat());
+  if (!surface_->isValid() || !context_->create() || !context_->makeCurrent(surface_.get())) {
+    contextFailed_ = true;
+    qWarning("ptyx: no OpenGL %d.%d context for a VTK view; it stays blank",
+             QSurfaceFormat::defaultFormat().majorVersion(),
+             QSurfaceFormat::defaultFormat().minorVersion());
+    return false;
+  }
   window_->SetMapped(true);
   window_->OpenGLInitContext();
   initialised_ = true;
+  return true;
 }
 
-void VtkRenderWidget::resizeGL(int w, int h) {
+void VtkRenderWidget::resizeFrame(int w, int h) {
   const qreal ratio = devicePixelRatioF();
   const int width = qRound(w * ratio);
   const int height = qRound(h * ratio);
@@ -167,35 +181,71 @@ void VtkRenderWidget::resizeGL(int w, int h) {
   interactor_->UpdateSize(width, height);
 }
 
-void VtkRenderWidget::paintGL() {
-  if (!initialised_) return;
-  QElapsedTimer clock;
-  clock.start();
-  // paintGL() runs with Qt's framebuffer bound; VTK's state cache must learn that, and whatever
-  // VTK changes is put back for Qt afterwards.
-  vtkOpenGLState* state = window_->GetState();
-  state->Reset();
-  state->Push();
-  state->vtkglDepthFunc(kGlLequal);  // Qt leaves GL_LESS; VTK expects GL_LEQUAL
+void VtkRenderWidget::resizeEvent(QResizeEvent* /*event*/) {
+  resizeFrame(width(), height());
+}
 
+void VtkRenderWidget::renderFrame() {
   window_->SetReadyForRendering(true);
   window_->Render();  // into VTK's own framebuffers (NoBlit)
   window_->SetReadyForRendering(false);
+  readFrame();
+}
 
-  // Copy VTK's picture into the widget's framebuffer.
-  state->vtkglBindFramebuffer(kGlDrawFramebuffer, defaultFramebufferObject());
-  window_->BlitDisplayFramebuffer();
+void VtkRenderWidget::readFrame() {
+  const int* size = window_->GetSize();
+  const int w = size[0];
+  const int h = size[1];
+  vtkOpenGLFramebufferObject* display = window_->GetDisplayFramebuffer();
+  if (w <= 0 || h <= 0 || display == nullptr) return;
+  if (frame_.size() != QSize(w, h)) frame_ = QImage(w, h, QImage::Format_RGB32);
 
-  // Pitfall 2: force alpha to 1 (VTK leaves its background's alpha, 0 by default), or grab()
-  // and the window compositor see a transparent picture.
-  state->vtkglDisable(kGlScissorTest);
-  state->vtkglColorMask(0, 0, 0, 1);
-  state->vtkglClearColor(0.0F, 0.0F, 0.0F, 1.0F);
-  state->vtkglClear(kGlColorBufferBit);
+  // Through VTK's state cache, which would otherwise keep believing its own binding is current.
+  vtkOpenGLState* state = window_->GetState();
+  state->PushReadFramebufferBinding();
+  display->Bind(kGlReadFramebuffer);
+  display->ActivateReadBuffer(0);
+  state->vtkglPixelStorei(kGlPackAlignment, 4);
+  // BGRA as 8-8-8-8-reversed words is 0xAARRGGBB per pixel: QImage's 32-bit layout as it is.
+  context_->functions()->glReadPixels(0, 0, w, h, kGlBgra, kGlUnsignedInt8888Rev, frame_.bits());
+  state->PopReadFramebufferBinding();
 
-  state->Pop();
+  // Alpha to 1: Format_RGB32 promises it, and converting to ARGB32 keeps the stored byte.
+  auto* pixel = reinterpret_cast<quint32*>(frame_.bits());
+  const auto count = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+  for (std::size_t i = 0; i < count; ++i) pixel[i] |= 0xFF000000U;
+  frame_.mirror();  // GL's rows run bottom-up
+  frame_.setDevicePixelRatio(devicePixelRatioF());
+}
+
+void VtkRenderWidget::paintEvent(QPaintEvent* /*event*/) {
+  QElapsedTimer clock;
+  clock.start();
+  if (ensureGraphics()) {
+    context_->makeCurrent(surface_.get());
+    renderFrame();
+  }
+  QPainter painter(this);
+  if (frame_.isNull()) {
+    painter.fillRect(rect(), palette().window());
+    if (contextFailed_) {
+      painter.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap,
+                       tr("No OpenGL %1.%2 context: this view cannot draw.")
+                           .arg(QSurfaceFormat::defaultFormat().majorVersion())
+                           .arg(QSurfaceFormat::defaultFormat().minorVersion()));
+    }
+  } else {
+    painter.drawImage(QPoint(0, 0), frame_);
+  }
   lastFrameMilliseconds_ = static_cast<double>(clock.nsecsElapsed()) * 1e-6;
   emit frameRendered();
+}
+
+QImage VtkRenderWidget::renderedFrame() {
+  if (!ensureGraphics()) return {};
+  context_->makeCurrent(surface_.get());
+  renderFrame();
+  return frame_;
 }
 
 void VtkRenderWidget::releaseGraphics() {
@@ -204,6 +254,7 @@ void VtkRenderWidget::releaseGraphics() {
   // Finalize asks for the context through makeContextCurrent.
   window_->Finalize();
   window_->SetMapped(false);
+  context_->doneCurrent();
 }
 
 QPoint VtkRenderWidget::devicePixels(QPointF point) const {
@@ -294,12 +345,12 @@ void VtkRenderWidget::wheelEvent(QWheelEvent* event) {
 
 void VtkRenderWidget::enterEvent(QEnterEvent* event) {
   interactor_->InvokeEvent(vtkCommand::EnterEvent, event);
-  QOpenGLWidget::enterEvent(event);
+  QWidget::enterEvent(event);
 }
 
 void VtkRenderWidget::leaveEvent(QEvent* event) {
   interactor_->InvokeEvent(vtkCommand::LeaveEvent, event);
-  QOpenGLWidget::leaveEvent(event);
+  QWidget::leaveEvent(event);
 }
 
 }  // namespace ptyx::widgets

@@ -3,7 +3,6 @@
 #include <QColor>
 #include <QDir>
 #include <QImage>
-#include <QOpenGLWidget>
 #include <QPointF>
 #include <QRect>
 #include <QSet>
@@ -15,6 +14,7 @@
 #include <cstdlib>
 
 #include "render/Render.hpp"
+#include "widgets/VtkRenderWidget.hpp"
 
 namespace ptyx::test {
 
@@ -24,9 +24,9 @@ inline bool showAndExpose(QWidget& widget) {
   return QTest::qWaitForWindowExposed(&widget, 5000);
 }
 
-/// Renders the GL widget now (paintGL) and returns its frame, as the user would see it.
-inline QImage frame(QOpenGLWidget& widget) {
-  return widget.grabFramebuffer().convertToFormat(QImage::Format_ARGB32);
+/// Renders the VTK view now and returns its frame, as the user would see it.
+inline QImage frame(widgets::VtkRenderWidget& widget) {
+  return widget.renderedFrame().convertToFormat(QImage::Format_ARGB32);
 }
 
 /// Largest per-channel difference between a pixel and an expected colour.

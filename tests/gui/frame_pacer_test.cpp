@@ -1,6 +1,7 @@
 // FramePacer: views that all want a frame at once (a live snapshot) are drawn in batches that fit
 // the time budget, one repaint each, with the event loop running in between; every view still
-// gets its frame, in the order asked, and a hidden view does not hold the others back.
+// gets its frame, in the order asked, and a view that is not on screen (hidden, or shown but
+// covered, like a dock behind another dock's tab) does not hold the others back.
 #include <QHBoxLayout>
 #include <QTest>
 #include <QTimer>
@@ -41,6 +42,7 @@ class Window {
  public:
   Window() {
     auto* layout = new QHBoxLayout(&top);
+    layout->setContentsMargins(100, 0, 0, 0);  // the covered view sits in that margin
     for (auto*& view : views) {
       view = new ComplexImageView;
       view->setImage(ramp(32, 1.0F));
@@ -48,7 +50,14 @@ class Window {
     }
     hidden = new ComplexImageView(&top);
     hidden->hide();
-    top.resize(600, 200);
+    covered = new ComplexImageView(&top);
+    covered->setGeometry(0, 0, 90, 90);
+    covered->setImage(ramp(32, 1.0F));
+    auto* cover = new QWidget(&top);  // opaque, above the covered view
+    cover->setAutoFillBackground(true);
+    cover->setGeometry(0, 0, 90, 90);
+    cover->raise();
+    top.resize(700, 200);
   }
   /// Shown, and every view has drawn once (so that the pacer knows what each frame costs).
   bool shownAndDrawn() {
@@ -61,6 +70,7 @@ class Window {
   QWidget top;
   std::vector<ComplexImageView*> views{3};
   ComplexImageView* hidden = nullptr;
+  ComplexImageView* covered = nullptr;
 };
 
 }  // namespace
@@ -124,23 +134,31 @@ class FramePacerTest : public QObject {
     QCOMPARE(pacer.batches(), 1L);
   }
 
-  void aHiddenViewDoesNotHoldTheOthersBack() {
+  void aViewOffScreenDoesNotHoldTheOthersBack_data() {
+    QTest::addColumn<bool>("covered");
+    QTest::newRow("hidden") << false;
+    QTest::newRow("shown but covered") << true;
+  }
+  void aViewOffScreenDoesNotHoldTheOthersBack() {
+    QFETCH(bool, covered);
     Window w;
     QVERIFY(w.shownAndDrawn());
+    ComplexImageView* offScreen = covered ? w.covered : w.hidden;
+    QCOMPARE(offScreen->isVisible(), covered);
 
     FramePacer pacer(1e-6);
-    pacer.add(w.hidden);
+    pacer.add(offScreen);
     std::vector<long> batches;
     for (auto* view : w.views) {
       pacer.add(view);
       connect(view, &VtkRenderWidget::frameRendered, &pacer,
               [&] { batches.push_back(pacer.batches()); });
     }
-    w.hidden->setImage(ramp(32, 2.0F));  // asked first; it is never painted
+    offScreen->setImage(ramp(32, 2.0F));  // asked first; it gets no paint event
     for (auto* view : w.views) view->setImage(ramp(32, 2.0F));
     QTRY_COMPARE(batches.size(), w.views.size());
-    // Nothing waits for the hidden view's frame (that would take the watchdog's 250 ms): the
-    // first visible view goes out in the same batch, the others one per batch after it.
+    // Nothing waits for the off-screen view's frame (that would take the watchdog's 250 ms):
+    // the first visible view goes out in the same batch, the others one per batch after it.
     QCOMPARE(batches, (std::vector<long>{1, 2, 3}));
   }
 };

@@ -1,6 +1,7 @@
-// The VTK host widget renders VTK's picture, opaque, at the right place: a two-colour image on a
-// known background, read back from the widget. Garbage from a wrongly bound framebuffer or a
-// transparent grab (the two pitfalls in PLATFORM.md) fail here.
+// The VTK host widget renders VTK's picture, opaque, upright, at the right place: a two-colour
+// image with a band along its top on a known background, read back from the widget and grabbed
+// from the window. Garbage from reading the wrong framebuffer, an upside-down read-back, or a
+// frame whose alpha is left at VTK's 0 (the pitfalls in VtkRenderWidget.hpp) fail here.
 #include <QApplication>
 #include <QHBoxLayout>
 #include <QTest>
@@ -25,9 +26,11 @@ namespace {
 
 constexpr Rgb kLeft{200, 30, 40};
 constexpr Rgb kRight{20, 180, 230};
+constexpr Rgb kTop{240, 220, 60};
 constexpr Rgb kBackground{51, 102, 153};  // 0.2, 0.4, 0.6
 
-/// A renderer showing a 64x32 image, left half kLeft, right half kRight, in the middle half of
+/// A renderer showing a 64x32 image, left half kLeft, right half kRight, its top two rows kTop
+/// (VTK's rows run upwards: rows 30 and 31 are at the top of the screen), in the middle half of
 /// the view (parallel projection, the view is twice the image's extent) on kBackground.
 /// The background keeps VTK's default alpha of 0, so an unforced alpha shows as transparent.
 struct TwoColourScene {
@@ -41,7 +44,7 @@ struct TwoColourScene {
     auto* p = static_cast<unsigned char*>(image->GetScalarPointer());
     for (int y = 0; y < 32; ++y) {
       for (int x = 0; x < 64; ++x) {
-        const Rgb c = x < 32 ? left : right;
+        const Rgb c = y >= 30 ? kTop : x < 32 ? left : right;
         p[0] = c.r;
         p[1] = c.g;
         p[2] = c.b;
@@ -89,6 +92,8 @@ void checkScene(const QImage& img, Rgb left, Rgb right) {
   const int h = img.height();
   checkPixel(img, w * 3 / 8, h / 2, left, "left half of the image");
   checkPixel(img, w * 5 / 8, h / 2, right, "right half of the image");
+  checkPixel(img, w * 3 / 8, h / 4 + 1, kTop, "band along the top of the image");
+  checkPixel(img, w * 3 / 8, h * 3 / 4 - 2, left, "bottom of the image");
   checkPixel(img, 3, 3, kBackground, "top-left background");
   checkPixel(img, w - 4, h - 4, kBackground, "bottom-right background");
   checkPixel(img, w / 2, h / 8, kBackground, "background above the image");
@@ -147,7 +152,22 @@ class VtkRenderWidgetTest : public QObject {
     checkScene(whole.copy(b->geometry()), kRight, kLeft);
   }
 
-  // Interaction ends in a repaint, not in a render outside paintGL: a wheel step zooms in
+  // The frame's words are opaque as stored, not only as QImage::pixel() reports them: an RGB32
+  // image whose alpha bytes are 0 turns transparent wherever it is reinterpreted as ARGB.
+  void frameIsStoredOpaque() {
+    VtkRenderWidget widget;
+    TwoColourScene scene(kLeft, kRight);
+    widget.renderWindow()->AddRenderer(scene.renderer);
+    widget.resize(160, 80);
+    QVERIFY(showAndExpose(widget));
+    QImage asArgb = widget.renderedFrame();
+    QCOMPARE(asArgb.format(), QImage::Format_RGB32);
+    QVERIFY(asArgb.reinterpretAsFormat(QImage::Format_ARGB32));
+    checkPixel(asArgb, 2, 2, kBackground, "background, reinterpreted as ARGB");
+    checkPixel(asArgb, 160 * 3 / 8, 40, kLeft, "image, reinterpreted as ARGB");
+  }
+
+  // Interaction ends in a repaint, not in a render outside paintEvent: a wheel step zooms in
   // (the image grows to cover the former background above it).
   void wheelZoomsTheView() {
     VtkRenderWidget widget;
