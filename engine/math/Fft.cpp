@@ -1,6 +1,9 @@
 #include "math/Fft.hpp"
 
 #include <fftw3.h>
+#include <omp.h>
+
+#include <algorithm>
 
 #include <string>
 
@@ -13,29 +16,73 @@ std::mutex& fftwPlannerMutex() {
   return mutex;
 }
 
+namespace {
+// Rows or columns per block of a split transform: enough for FFTW to vectorise across them.
+constexpr int kBlock = 8;
+}  // namespace
+
 struct Fft2::Plans {
-  fftwf_plan forward = nullptr;
-  fftwf_plan inverse = nullptr;
+  // Single: the whole transform, [0] forward and [1] inverse. Team: blocks of kBlock rows, the
+  // last rows, blocks of kBlock columns, the last columns (null where there are none).
+  fftwf_plan whole[2] = {nullptr, nullptr};
+  fftwf_plan rows[2] = {nullptr, nullptr};
+  fftwf_plan lastRows[2] = {nullptr, nullptr};
+  fftwf_plan cols[2] = {nullptr, nullptr};
+  fftwf_plan lastCols[2] = {nullptr, nullptr};
+
+  void destroy() {
+    for (auto* set : {&whole, &rows, &lastRows, &cols, &lastCols}) {
+      for (fftwf_plan& p : *set) {
+        if (p != nullptr) fftwf_destroy_plan(p);
+        p = nullptr;
+      }
+    }
+  }
 };
 
-Fft2::Fft2(std::size_t rows, std::size_t cols)
-    : rows_(rows), cols_(cols), plans_(std::make_unique<Plans>()) {
+Fft2::Fft2(std::size_t rows, std::size_t cols, FftThreading threading, int threads)
+    : rows_(rows),
+      cols_(cols),
+      threading_(threading),
+      threads_(threads > 0 ? threads : omp_get_num_procs()),
+      plans_(std::make_unique<Plans>()) {
   // Plan on a scratch buffer with ESTIMATE (which never touches it) and run with the new-array
-  // interface, so one plan serves any image of this shape.
+  // interface, so one plan serves any image of this shape (UNALIGNED: blocks start anywhere).
   auto* scratch = fftwf_alloc_complex(checkedProduct(rows, cols, "FFT"));
   if (scratch == nullptr) {
     throw Error("FFT: cannot allocate " + std::to_string(rows) + "x" + std::to_string(cols));
   }
+  bool planned = true;
   {
     const std::lock_guard lock(fftwPlannerMutex());
     const int r = static_cast<int>(rows);
     const int c = static_cast<int>(cols);
     const unsigned flags = FFTW_ESTIMATE | FFTW_UNALIGNED;
-    plans_->forward = fftwf_plan_dft_2d(r, c, scratch, scratch, FFTW_FORWARD, flags);
-    plans_->inverse = fftwf_plan_dft_2d(r, c, scratch, scratch, FFTW_BACKWARD, flags);
+    const int signs[2] = {FFTW_FORWARD, FFTW_BACKWARD};
+    // `count` transforms of length n, `stride` apart within one, `dist` apart from each other.
+    auto many = [&](int n, int count, int stride, int dist, int sign) -> fftwf_plan {
+      if (count == 0) return nullptr;
+      fftwf_plan p = fftwf_plan_many_dft(1, &n, count, scratch, nullptr, stride, dist, scratch,
+                                         nullptr, stride, dist, sign, flags);
+      planned = planned && p != nullptr;
+      return p;
+    };
+    for (int k = 0; k < 2; ++k) {
+      if (threading == FftThreading::Single) {
+        plans_->whole[k] = fftwf_plan_dft_2d(r, c, scratch, scratch, signs[k], flags);
+        planned = planned && plans_->whole[k] != nullptr;
+        continue;
+      }
+      plans_->rows[k] = many(c, std::min(kBlock, r), 1, c, signs[k]);
+      plans_->lastRows[k] = many(c, r % kBlock, 1, c, signs[k]);
+      plans_->cols[k] = many(r, std::min(kBlock, c), c, 1, signs[k]);
+      plans_->lastCols[k] = many(r, c % kBlock, c, 1, signs[k]);
+    }
   }
   fftwf_free(scratch);
-  if (plans_->forward == nullptr || plans_->inverse == nullptr) {
+  if (!planned) {
+    const std::lock_guard lock(fftwPlannerMutex());
+    plans_->destroy();
     throw Error("FFT: FFTW could not plan a " + std::to_string(rows) + "x" + std::to_string(cols) +
                 " transform");
   }
@@ -43,24 +90,49 @@ Fft2::Fft2(std::size_t rows, std::size_t cols)
 
 Fft2::~Fft2() {
   const std::lock_guard lock(fftwPlannerMutex());
-  fftwf_destroy_plan(plans_->forward);
-  fftwf_destroy_plan(plans_->inverse);
+  plans_->destroy();
 }
 
 namespace {
-fftwf_complex* asFftw(Image<cfloat>& image) {
-  return reinterpret_cast<fftwf_complex*>(image.data());  // NOLINT: layout-compatible by design
+fftwf_complex* asFftw(cfloat* p) {
+  return reinterpret_cast<fftwf_complex*>(p);  // NOLINT: layout-compatible by design
 }
 }  // namespace
 
+void Fft2::run(bool forward, Image<cfloat>& image) const {
+  const int k = forward ? 0 : 1;
+  cfloat* data = image.data();
+  if (threading_ == FftThreading::Single) {
+    fftwf_execute_dft(plans_->whole[k], asFftw(data), asFftw(data));
+    return;
+  }
+  const std::size_t block = kBlock;
+  const std::size_t rowBlocks = (rows_ + block - 1) / block;
+  const std::size_t colBlocks = (cols_ + block - 1) / block;
+  const bool partialRows = rows_ % block != 0;
+  const bool partialCols = cols_ % block != 0;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+  for (std::size_t b = 0; b < rowBlocks; ++b) {
+    cfloat* p = data + b * block * cols_;
+    const bool last = partialRows && b + 1 == rowBlocks;
+    fftwf_execute_dft(last ? plans_->lastRows[k] : plans_->rows[k], asFftw(p), asFftw(p));
+  }
+#pragma omp parallel for num_threads(threads_) schedule(static)
+  for (std::size_t b = 0; b < colBlocks; ++b) {
+    cfloat* p = data + b * block;
+    const bool last = partialCols && b + 1 == colBlocks;
+    fftwf_execute_dft(last ? plans_->lastCols[k] : plans_->cols[k], asFftw(p), asFftw(p));
+  }
+}
+
 void Fft2::forward(Image<cfloat>& image) const {
   if (image.rows() != rows_ || image.cols() != cols_) throw Error("Fft2::forward: shape mismatch");
-  fftwf_execute_dft(plans_->forward, asFftw(image), asFftw(image));
+  run(true, image);
 }
 
 void Fft2::inverse(Image<cfloat>& image) const {
   if (image.rows() != rows_ || image.cols() != cols_) throw Error("Fft2::inverse: shape mismatch");
-  fftwf_execute_dft(plans_->inverse, asFftw(image), asFftw(image));
+  run(false, image);
 }
 
 }  // namespace ptyx

@@ -14,9 +14,16 @@ namespace ptyx {
 /// FFTW's planner is not thread-safe; every plan creation and destruction takes this lock.
 std::mutex& fftwPlannerMutex();
 
+/// How a Fft2 runs: in one plan on the calling thread, or split into blocks of rows and then
+/// blocks of columns shared by the calling thread's OpenMP team. The split gives the same bits
+/// whatever the team's size (every block has its plan whichever thread runs it).
+enum class FftThreading { Single, Team };
+
 class Fft2 {
  public:
-  Fft2(std::size_t rows, std::size_t cols);
+  /// `threads`: the team's size for FftThreading::Team (0: one per core, as the CPU backend).
+  Fft2(std::size_t rows, std::size_t cols, FftThreading threading = FftThreading::Single,
+       int threads = 0);
   ~Fft2();
   Fft2(const Fft2&) = delete;
   Fft2& operator=(const Fft2&) = delete;
@@ -26,8 +33,12 @@ class Fft2 {
 
  private:
   struct Plans;
+  void run(bool forward, Image<cfloat>& image) const;
+
   std::size_t rows_;
   std::size_t cols_;
+  FftThreading threading_;
+  int threads_;
   std::unique_ptr<Plans> plans_;
 };
 

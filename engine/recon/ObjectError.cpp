@@ -1,9 +1,12 @@
 #include "recon/ObjectError.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <numbers>
+#include <vector>
 
+#include "core/Error.hpp"
 #include "math/Fft.hpp"
 
 namespace ptyx {
@@ -63,6 +66,15 @@ double signedFrequency(std::size_t k, std::size_t n) {
   return k < (n + 1) / 2 ? static_cast<double>(k) : static_cast<double>(k) - static_cast<double>(n);
 }
 
+// exp(i phase(k)) for k < n. A linear phase over the image is separable, exp(i(a_r + b_c)) =
+// exp(i a_r) exp(i b_c): two short tables instead of a sine and cosine per pixel.
+template <class Phase>
+std::vector<Z> phaseRamp(std::size_t n, Phase phase) {
+  std::vector<Z> out(n);
+  for (std::size_t k = 0; k < n; ++k) out[k] = std::polar(1.0, phase(k));
+  return out;
+}
+
 // 1 - |<t, o>|^2 / (||o||^2 ||t||^2): the error after the best complex scale.
 double scaledError(const Image<cfloat>& o, const Image<cfloat>& t,
                    const Image<std::uint8_t>& region) {
@@ -83,95 +95,131 @@ double scaledError(const Image<cfloat>& o, const Image<cfloat>& t,
 
 }  // namespace
 
-ObjectErrorResult objectError(const Image<cfloat>& object, const Position& originPixel,
-                              const GroundTruth& truth, const Image<std::uint8_t>& regionIn) {
-  const std::size_t rows = object.rows();
-  const std::size_t cols = object.cols();
+ObjectScorer::ObjectScorer(const GroundTruth& truth, std::size_t rows, std::size_t cols,
+                           const Position& originPixel, int threads)
+    : rows_(rows),
+      cols_(cols),
+      origin_(originPixel),
+      // Registration works on zero-padded copies of FFT-friendly size; padding also keeps the
+      // cross-correlation from wrapping around.
+      paddedRows_(fastFftSize(rows)),
+      paddedCols_(fastFftSize(cols)),
+      truth_(rows, cols),
+      covered_(rows, cols),
+      fft_(std::make_unique<Fft2>(paddedRows_, paddedCols_, FftThreading::Team, threads)),
+      region_(rows, cols),
+      a_(paddedRows_, paddedCols_),
+      b_(paddedRows_, paddedCols_),
+      aligned_(rows, cols) {
+  // The truth on the reconstruction's grid; pixels it does not cover never count.
   const auto dr = static_cast<long>(std::lround(truth.translationOrigin.row - originPixel.row));
   const auto dc = static_cast<long>(std::lround(truth.translationOrigin.col - originPixel.col));
-
-  // The truth on the reconstruction's grid; pixels it does not cover leave the region.
-  Image<cfloat> t(rows, cols);
-  Image<std::uint8_t> region = regionIn;
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) {
       const long tr = static_cast<long>(r) + dr;
       const long tc = static_cast<long>(c) + dc;
       if (tr < 0 || tc < 0 || tr >= static_cast<long>(truth.object.rows()) ||
           tc >= static_cast<long>(truth.object.cols())) {
-        region(r, c) = 0;
         continue;
       }
-      t(r, c) = truth.object(static_cast<std::size_t>(tr), static_cast<std::size_t>(tc));
+      truth_(r, c) = truth.object(static_cast<std::size_t>(tr), static_cast<std::size_t>(tc));
+      covered_(r, c) = 1;
     }
+  }
+}
+
+ObjectScorer::~ObjectScorer() = default;
+
+ObjectErrorResult ObjectScorer::score(const Image<cfloat>& object,
+                                      const Image<std::uint8_t>& regionIn) {
+  if (object.rows() != rows_ || object.cols() != cols_ || regionIn.rows() != rows_ ||
+      regionIn.cols() != cols_) {
+    throw Error("object error: the object or region is not the scorer's grid");
+  }
+  const std::size_t rows = rows_;
+  const std::size_t cols = cols_;
+  const std::size_t prows = paddedRows_;
+  const std::size_t pcols = paddedCols_;
+  const Image<cfloat>& t = truth_;
+  Image<std::uint8_t>& region = region_;
+  for (std::size_t i = 0; i < region.size(); ++i) {
+    region.data()[i] = regionIn.data()[i] != 0 && covered_.data()[i] != 0 ? 1 : 0;
   }
 
   ObjectErrorResult result;
   result.error = scaledError(object, t, region);
 
-  // Registration works on zero-padded copies of FFT-friendly size; padding also keeps the
-  // cross-correlation from wrapping around.
-  const std::size_t prows = fastFftSize(rows);
-  const std::size_t pcols = fastFftSize(cols);
-  const Fft2 fft(prows, pcols);
-  auto padded = [&](const Image<cfloat>& a, bool maskIt) {
-    Image<cfloat> out(prows, pcols);
+  // `out`, zero-padded, from the object-sized `a` (masked by the region if asked).
+  auto pad = [&](const Image<cfloat>& a, bool maskIt, Image<cfloat>& out) {
+    std::fill(out.data(), out.data() + out.size(), cfloat{});
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t c = 0; c < cols; ++c) {
         if (!maskIt || region(r, c) != 0) out(r, c) = a(r, c);
       }
     }
-    return out;
   };
 
   // 1. Common shift: peak of the cross-correlation of object and truth.
-  Image<cfloat> fo = padded(object, true);
-  Image<cfloat> ft = padded(t, true);
-  fft.forward(fo);
-  fft.forward(ft);
+  Image<cfloat>& fo = a_;
+  Image<cfloat>& ft = b_;
+  pad(object, true, fo);
+  pad(t, true, ft);
+  fft_->forward(fo);
+  fft_->forward(ft);
   for (std::size_t i = 0; i < fo.size(); ++i) fo.data()[i] = conjMul(ft.data()[i], fo.data()[i]);
-  fft.inverse(fo);
+  fft_->inverse(fo);
   const Peak shift = findPeak(fo);
 
-  Image<cfloat> aligned = object;
+  Image<cfloat>& aligned = aligned_;
   if (std::abs(shift.row) > 0.02 || std::abs(shift.col) > 0.02) {
     // O(r + s) by a Fourier phase ramp on the whole (padded) object.
-    Image<cfloat> f = padded(object, false);
-    fft.forward(f);
+    Image<cfloat>& f = b_;
+    pad(object, false, f);
+    fft_->forward(f);
     const double twoPi = 2.0 * std::numbers::pi;
     const double norm = 1.0 / static_cast<double>(prows * pcols);
+    const std::vector<Z> rowRamp = phaseRamp(prows, [&](std::size_t r) {
+      return twoPi * signedFrequency(r, prows) * shift.row / static_cast<double>(prows);
+    });
+    const std::vector<Z> colRamp = phaseRamp(pcols, [&](std::size_t c) {
+      return twoPi * signedFrequency(c, pcols) * shift.col / static_cast<double>(pcols);
+    });
     for (std::size_t r = 0; r < prows; ++r) {
+      const Z rowFactor = norm * rowRamp[r];
       for (std::size_t c = 0; c < pcols; ++c) {
-        const double phase =
-            twoPi * (signedFrequency(r, prows) * shift.row / static_cast<double>(prows) +
-                     signedFrequency(c, pcols) * shift.col / static_cast<double>(pcols));
-        const Z v = Z(f(r, c).re, f(r, c).im) * std::polar(norm, phase);
+        const Z v = Z(f(r, c).re, f(r, c).im) * (rowFactor * colRamp[c]);
         f(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
       }
     }
-    fft.inverse(f);
+    fft_->inverse(f);
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t c = 0; c < cols; ++c) aligned(r, c) = f(r, c);
     }
+  } else {
+    std::copy(object.data(), object.data() + object.size(), aligned.data());
   }
 
   // 2. Linear phase ramp: peak of the spectrum of O conj(T), in cycles per padded width.
-  Image<cfloat> q(prows, pcols);
+  Image<cfloat>& q = a_;
+  std::fill(q.data(), q.data() + q.size(), cfloat{});
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) {
       if (region(r, c) != 0) q(r, c) = conjMul(t(r, c), aligned(r, c));
     }
   }
-  fft.forward(q);
+  fft_->forward(q);
   const Peak ramp = findPeak(q);
   if (std::abs(ramp.row) > 0.02 || std::abs(ramp.col) > 0.02) {
     const double twoPi = 2.0 * std::numbers::pi;
+    const std::vector<Z> rowRamp = phaseRamp(rows, [&](std::size_t r) {
+      return -twoPi * ramp.row * static_cast<double>(r) / static_cast<double>(prows);
+    });
+    const std::vector<Z> colRamp = phaseRamp(cols, [&](std::size_t c) {
+      return -twoPi * ramp.col * static_cast<double>(c) / static_cast<double>(pcols);
+    });
     for (std::size_t r = 0; r < rows; ++r) {
       for (std::size_t c = 0; c < cols; ++c) {
-        const double phase =
-            -twoPi * (ramp.row * static_cast<double>(r) / static_cast<double>(prows) +
-                      ramp.col * static_cast<double>(c) / static_cast<double>(pcols));
-        const Z v = Z(aligned(r, c).re, aligned(r, c).im) * std::polar(1.0, phase);
+        const Z v = Z(aligned(r, c).re, aligned(r, c).im) * (rowRamp[r] * colRamp[c]);
         aligned(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
       }
     }
@@ -184,6 +232,11 @@ ObjectErrorResult objectError(const Image<cfloat>& object, const Position& origi
     result.shiftCols = shift.col;
   }
   return result;
+}
+
+ObjectErrorResult objectError(const Image<cfloat>& object, const Position& originPixel,
+                              const GroundTruth& truth, const Image<std::uint8_t>& region) {
+  return ObjectScorer(truth, object.rows(), object.cols(), originPixel).score(object, region);
 }
 
 }  // namespace ptyx

@@ -282,8 +282,11 @@ void Reconstructor::iterate() {
   // the last: a rule on the iteration number alone, so that resumed runs score the same ones.
   const bool score = iteration_ <= 20 || iteration_ % 10 == 0 || iteration_ == params_.iterations;
   if (scan_.truth && comm_.rank() == 0 && score) {
-    metrics.objectError =
-        objectError(object_, layout_.originPixel, *scan_.truth, wellIlluminated()).error;
+    if (!scorer_ || !scorer_->scores(layout_.rows, layout_.cols, layout_.originPixel)) {
+      scorer_ = std::make_unique<ObjectScorer>(*scan_.truth, layout_.rows, layout_.cols,
+                                               layout_.originPixel, params_.threads);
+    }
+    metrics.objectError = scorer_->score(object_, wellIlluminated()).error;
   }
   metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   history_.push_back(metrics);

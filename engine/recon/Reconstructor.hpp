@@ -6,6 +6,7 @@
 // rate, snapshots of object and probe.
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "core/Scan.hpp"
 #include "params/Parameters.hpp"
 #include "recon/Layout.hpp"
+#include "recon/ObjectError.hpp"
 
 namespace ptyx {
 
@@ -144,6 +146,7 @@ class Reconstructor {
   std::vector<ReconstructionObserver*> observers_;
   int iteration_ = 0;
   std::chrono::steady_clock::time_point lastSnapshot_{};
+  std::unique_ptr<ObjectScorer> scorer_;  // made at the first score, kept while the grid holds
 
   std::mutex requestMutex_;
   std::optional<ReconParams> pending_;

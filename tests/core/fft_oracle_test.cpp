@@ -1,8 +1,10 @@
-// Oracle: the FFT wrapper against a direct DFT on small arrays, including odd sizes.
+// Oracle: the FFT wrapper against a direct DFT on small arrays, including odd sizes, in one plan
+// and split into blocks of rows and columns for an OpenMP team.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <complex>
+#include <cstring>
 #include <numbers>
 #include <random>
 
@@ -40,12 +42,13 @@ Image<cfloat> randomImage(std::size_t rows, std::size_t cols, unsigned seed) {
   return a;
 }
 
-class FftOracle : public ::testing::TestWithParam<std::pair<int, int>> {};
+class FftOracle : public ::testing::TestWithParam<std::tuple<std::pair<int, int>, FftThreading>> {};
 
 TEST_P(FftOracle, ForwardAndInverseMatchTheDirectSum) {
-  const auto [rows, cols] = GetParam();
+  const auto [size, threading] = GetParam();
+  const auto [rows, cols] = size;
   const auto a = randomImage(static_cast<std::size_t>(rows), static_cast<std::size_t>(cols), 3);
-  const Fft2 fft(a.rows(), a.cols());
+  const Fft2 fft(a.rows(), a.cols(), threading, 3);
   for (int sign : {-1, +1}) {
     Image<cfloat> b = a;
     if (sign < 0)
@@ -60,9 +63,26 @@ TEST_P(FftOracle, ForwardAndInverseMatchTheDirectSum) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, FftOracle,
-                         ::testing::Values(std::pair{4, 4}, std::pair{8, 8}, std::pair{5, 6},
-                                           std::pair{7, 3}));
+// 12 x 10 and 17 x 9: full blocks of 8 rows or columns and a shorter last one.
+INSTANTIATE_TEST_SUITE_P(
+    Sizes, FftOracle,
+    ::testing::Combine(::testing::Values(std::pair{4, 4}, std::pair{8, 8}, std::pair{5, 6},
+                                         std::pair{7, 3}, std::pair{12, 10}, std::pair{17, 9}),
+                       ::testing::Values(FftThreading::Single, FftThreading::Team)));
+
+// The object error is scored with the split transform: a run must score the same whatever the
+// number of threads, so every block must come out the same whichever thread runs it.
+TEST(FftTeam, SameBitsForAnyTeamSize) {
+  const auto a = randomImage(37, 29, 5);
+  Image<cfloat> one = a;
+  Fft2(a.rows(), a.cols(), FftThreading::Team, 1).forward(one);
+  for (int threads : {2, 3, 4}) {
+    Image<cfloat> many = a;
+    Fft2(a.rows(), a.cols(), FftThreading::Team, threads).forward(many);
+    EXPECT_EQ(std::memcmp(one.data(), many.data(), one.size() * sizeof(cfloat)), 0)
+        << threads << " threads";
+  }
+}
 
 TEST(FftShift, ZeroFrequencyMovesToTheCentreAndBack) {
   for (std::size_t n : {4U, 5U}) {

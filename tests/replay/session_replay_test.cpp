@@ -108,7 +108,8 @@ TEST_F(SessionReplay, AMovedParameterChangeIsReportedWhereResultsDiffer) {
   // Claim the second β change reached the run one iteration later than it did.
   std::string text = readText(session_);
   const std::string effect = R"("iteration":13})";
-  const auto at = text.rfind(R"({"type":"effect")", text.find("0.7"));
+  // (The action's own text: a bare "0.7" can also occur earlier, in an offset_s or a time.)
+  const auto at = text.find(R"({"type":"effect")", text.find(R"("value":"0.7")"));
   ASSERT_NE(at, std::string::npos);
   const auto pos = text.find(effect, at);
   ASSERT_NE(pos, std::string::npos);
