@@ -84,6 +84,9 @@ class FrameLog {
     }
   }
   void setOn(bool on) { on_ = on; }
+  [[nodiscard]] int count(const QString& view) const {
+    return static_cast<int>(frames_.value(view).size());
+  }
   void print() const {
     for (auto it = frames_.cbegin(); it != frames_.cend(); ++it) {
       printTimes(it.key(), "frames", it.value());
@@ -244,8 +247,11 @@ int runLive(MainWindow& window, const LiveOptions& options) {
     const auto over = std::count_if(gaps.begin(), gaps.end(), [](double g) { return g > 50.0; });
     std::printf("iterations: %d in %.2f s (%.2f it/s)\n", iterations, runSeconds,
                 iterations / std::max(runSeconds, 1e-9));
-    std::printf("view updates (snapshots drawn): %d, %.2f per second\n", snapshots,
-                snapshots / std::max(runSeconds, 1e-9));
+    // What the user sees: frames the object view drew, not snapshots handed to it (a view still
+    // waiting for its frame when the next snapshot arrives draws both as one).
+    const int updates = frames.count(QStringLiteral("objectAmplitudeView"));
+    std::printf("snapshots delivered: %d; view updates (object view frames): %d, %.2f per second\n",
+                snapshots, updates, updates / std::max(runSeconds, 1e-9));
     std::printf(
         "event-loop ticks: %zu, gap max %.1f ms, p99 %.1f ms, p50 %.2f ms, gaps > 50 ms: %ld\n",
         gaps.size(), maxGap, percentile(gaps, 0.99), percentile(gaps, 0.5),
@@ -261,7 +267,7 @@ int runLive(MainWindow& window, const LiveOptions& options) {
                 openGaps.empty() ? 0.0 : *std::max_element(openGaps.begin(), openGaps.end()));
     std::printf("targets: max gap <= 50 ms: %s; >= 10 view updates/s: %s\n",
                 maxGap <= 50.0 ? "met" : "NOT met",
-                snapshots / std::max(runSeconds, 1e-9) >= 10.0 ? "met" : "NOT met");
+                updates / std::max(runSeconds, 1e-9) >= 10.0 ? "met" : "NOT met");
   }
   return 0;
 }
