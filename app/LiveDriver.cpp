@@ -258,7 +258,7 @@ int runLive(MainWindow& window, const LiveOptions& options) {
         static_cast<long>(over));
     std::printf("longest gaps: %s\n", qPrintable(probe.longest(5)));
     std::printf(
-        "GUI-thread time per view frame (VTK render and copy, without the window's flush):\n");
+        "GUI-thread time per view frame (VTK render, read-back and painting; no window flush):\n");
     frames.print();
     repaints.print();
     const std::vector<double> openGaps = opening.gaps();

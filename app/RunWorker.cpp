@@ -24,7 +24,7 @@ class RunWorker::ObserverAdapter final : public ReconstructionObserver {
     // A GUI that is still drawing the previous snapshot gets no new one: snapshots are the
     // latest state, not a queue, so dropping one loses nothing.
     if (worker_.snapshotInFlight_.exchange(true)) return;
-    snapshot_ = ViewSnapshot::prepare(std::make_shared<const Snapshot>(snapshot));
+    snapshot_ = ViewSnapshot::prepare(snapshot);
   }
   void deliver() {
     if (metrics_) emit worker_.iterated(*metrics_);

@@ -120,6 +120,28 @@ ComplexImageView::ComplexImageView(QWidget* parent) : VtkRenderWidget(parent) {
 
 ComplexImageView::~ComplexImageView() = default;
 
+namespace {
+
+// atan2(y, x) to within 5e-7 rad, without a libm call per pixel: the phase of a whole object
+// every iteration is otherwise a few percent of a live run. The octant is reduced to a ratio in
+// [0, 1], whose arctangent is a * P(a^2) with P fitted (minimax) for this code.
+float phaseOf(float y, float x) {
+  constexpr float kP[] = {0.999996113F,  -0.3331737F,    0.198078234F,  -0.132333523F,
+                          0.0796236493F, -0.0336040884F, 0.00681172566F};
+  const float ax = std::fabs(x);
+  const float ay = std::fabs(y);
+  const float a = std::min(ax, ay) / std::max(std::max(ax, ay), std::numeric_limits<float>::min());
+  const float s = a * a;
+  float r = kP[6];
+  for (int k = 5; k >= 0; --k) r = r * s + kP[k];
+  r *= a;
+  if (ay > ax) r = std::numbers::pi_v<float> / 2 - r;
+  if (x < 0.0F) r = std::numbers::pi_v<float> - r;
+  return std::copysign(r, y);
+}
+
+}  // namespace
+
 ComplexPlanes ComplexPlanes::of(const Image<cfloat>& image) {
   ComplexPlanes p;
   p.rows = static_cast<int>(image.rows());
@@ -139,7 +161,7 @@ ComplexPlanes ComplexPlanes::of(const Image<cfloat>& image) {
     const std::size_t dst = static_cast<std::size_t>(p.rows - 1 - r) * image.cols();
     for (int c = 0; c < p.cols; ++c) {
       const float a = std::sqrt(norm2(src[c]));
-      const float ph = std::atan2(src[c].im, src[c].re);
+      const float ph = phaseOf(src[c].im, src[c].re);
       p.amplitude[dst + c] = a;
       p.phase[dst + c] = ph;
       aLo = std::min(aLo, a);

@@ -142,13 +142,13 @@ void LiveJob::showFile(const QString& path, qint64 iteration, bool final) {
   auto* reader = QThread::create([self, path, iteration, generation, final] {
     std::shared_ptr<const ViewSnapshot> snapshot;
     try {
-      const Reconstruction result = readResultFile(path);
-      auto state = std::make_shared<Snapshot>();
-      state->object = result.object;
-      state->probe = result.probe;
-      if (!result.history.empty()) state->metrics = result.history.back();
-      state->iteration = iteration >= 0 ? static_cast<int>(iteration) : state->metrics.iteration;
-      snapshot = ViewSnapshot::prepare(std::move(state));  // on this reader thread
+      Reconstruction result = readResultFile(path);
+      Snapshot state;
+      state.object = std::move(result.object);
+      state.probe = std::move(result.probe);
+      if (!result.history.empty()) state.metrics = result.history.back();
+      state.iteration = iteration >= 0 ? static_cast<int>(iteration) : state.metrics.iteration;
+      snapshot = ViewSnapshot::prepare(state);  // on this reader thread
     } catch (const std::exception&) {
       snapshot.reset();
     }

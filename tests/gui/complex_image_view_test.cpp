@@ -3,6 +3,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -57,6 +58,35 @@ class ComplexImageViewTest : public QObject {
   static void initMain() { VtkRenderWidget::setDefaultSurfaceFormat(); }
 
  private slots:
+  // The planes' phase is atan2's, in every quadrant, on the axes and at zero; their amplitude
+  // is the modulus.
+  void planesHoldAmplitudeAndPhase() {
+    const int n = 41;
+    Image<cfloat> image(n, n);
+    for (int r = 0; r < n; ++r) {
+      for (int c = 0; c < n; ++c) {
+        image(r, c) =
+            cfloat{0.37F * static_cast<float>(c - n / 2), -1.9F * static_cast<float>(r - n / 2)};
+      }
+    }
+    image(0, 0) = cfloat{-2.0F, 0.0F};     // on the negative real axis: pi
+    image(0, 1) = cfloat{1e-10F, 3e-11F};  // small
+    const auto planes = ptyx::widgets::ComplexPlanes::of(image);
+    double worst = 0.0;
+    for (int r = 0; r < n; ++r) {
+      for (int c = 0; c < n; ++c) {
+        const cfloat z = image(r, c);
+        const std::size_t k = static_cast<std::size_t>(n - 1 - r) * n + c;  // rows flipped
+        worst = std::max(worst, std::abs(static_cast<double>(planes.phase[k]) -
+                                         std::atan2(static_cast<double>(z.im), z.re)));
+        QVERIFY(std::abs(planes.amplitude[k] - std::hypot(z.re, z.im)) <=
+                1e-6F * std::hypot(z.re, z.im));
+      }
+    }
+    QVERIFY2(worst < 1e-6, qPrintable(QStringLiteral("phase off by %1 rad").arg(worst)));
+    QCOMPARE(planes.phaseExtent.high, static_cast<double>(std::numbers::pi_v<float>));
+  }
+
   void phaseModeShowsCyclicColoursAndAColourBar() {
     ComplexImageView view;
     view.resize(420, 300);
