@@ -34,8 +34,10 @@ RemoteUi::RemoteUi(MainWindow& window) : QObject(&window), window_(window) {
   dock_->setObjectName(QStringLiteral("jobsDock"));
   dock_->setWidget(monitor_);
   window.addDockWidget(Qt::BottomDockWidgetArea, dock_);
-  if (auto* data = window.findChild<QDockWidget*>(QStringLiteral("dataDock")))
+  if (auto* data = window.findChild<QDockWidget*>(QStringLiteral("dataDock"))) {
     window.tabifyDockWidget(data, dock_);
+    data->raise();  // the open scan's frames and positions in front; Jobs comes forward on submit
+  }
   menu(window, tr("&View"))->addAction(dock_->toggleViewAction());
 
   const bool quiet = qEnvironmentVariableIsSet("PTYX_GUI_NO_DIALOGS");
