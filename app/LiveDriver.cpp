@@ -98,8 +98,8 @@ class FrameLog {
   QMap<QString, std::vector<double>> frames_;
 };
 
-// GUI-thread time of the window's repaints (UpdateRequest: dirty views painted, then the window
-// composed and flushed to the screen).
+// GUI-thread time of the window's repaints (UpdateRequest: the dirty widgets painted, then the
+// changed rectangles flushed to the screen).
 class RepaintLog : public QObject {
  public:
   bool eventFilter(QObject* watched, QEvent* event) override {

@@ -57,10 +57,10 @@ namespace {
 
 constexpr int kMaxRecent = 8;
 constexpr std::size_t kRateWindow = 20;  // iterations the rate is averaged over
-// GUI-thread time for one batch of view frames (FramePacer). With the window's composing and
-// flushing on top, 15-20 ms on a software GL driver, a repaint stays under 40 ms.
-// PTYX_FRAME_BUDGET_MS overrides it: with a hardware GL driver, whose composing is cheap, a
-// larger budget draws a snapshot in fewer repaints.
+// GUI-thread time for one batch of view frames (FramePacer). With the flush of the repainted
+// rectangles on top (a few ms), a repaint stays far under 50 ms on a software GL driver.
+// PTYX_FRAME_BUDGET_MS overrides it: with a hardware GL driver, whose frames are cheap, a larger
+// budget draws a snapshot in fewer repaints.
 double frameBudgetMs() {
   bool ok = false;
   const double budget = qEnvironmentVariable("PTYX_FRAME_BUDGET_MS").toDouble(&ok);
@@ -137,7 +137,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
   remote_ = new RemoteUi(*this);
 
   // A live snapshot dirties every view at once; drawn in batches, the event loop keeps running
-  // between them (FramePacer.hpp). The budget leaves room for the window's composing and flushing.
+  // between them (FramePacer.hpp). The budget leaves room for the window's flush.
   pacer_ = new widgets::FramePacer(frameBudgetMs(), this);
   using Views = std::initializer_list<widgets::VtkRenderWidget*>;
   for (widgets::VtkRenderWidget* view :
@@ -152,8 +152,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
   etaLabel_ = new QLabel(this);
   etaLabel_->setObjectName(QStringLiteral("etaLabel"));
   // Fixed sizes, wide enough for long runs: a label whose text changes width on every iteration
-  // would re-lay out the status bar each time, and with it repaint and compose the whole window
-  // once more (Qt skips the layout pass only for widgets of fixed size).
+  // would re-lay out the status bar each time, and with it repaint the window once more (Qt
+  // skips the layout pass only for widgets of fixed size).
   const auto fixWidth = [](QLabel* label, const QString& widest) {
     label->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     label->setFixedSize(label->fontMetrics().horizontalAdvance(widest) + 12,

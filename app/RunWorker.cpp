@@ -15,7 +15,7 @@ namespace ptyx::app {
 // Engine observer -> Qt signals. Collects an iteration's metrics and snapshot on the worker
 // thread (inside step()), preparing the snapshot for drawing there; deliver() then sends both
 // back to back, so that they reach the GUI thread in one pass of its event loop and cost one
-// repaint of the window, not two (each repaint composes the whole window).
+// repaint of the window, not two.
 class RunWorker::ObserverAdapter final : public ReconstructionObserver {
  public:
   explicit ObserverAdapter(RunWorker& worker) : worker_(worker) {}

@@ -23,8 +23,8 @@ class FramePacer : public QObject {
   Q_OBJECT
 
  public:
-  /// `budgetMs`: the GUI-thread time one batch of frames may take (the window's own composing
-  /// and flushing comes on top).
+  /// `budgetMs`: the GUI-thread time one batch of frames may take (the window's flush comes on
+  /// top).
   explicit FramePacer(double budgetMs, QObject* parent = nullptr);
 
   /// Routes `view`'s requestRender() through this pacer.

@@ -221,6 +221,12 @@ void VtkRenderWidget::readFrame() {
 void VtkRenderWidget::paintEvent(QPaintEvent* /*event*/) {
   QElapsedTimer clock;
   clock.start();
+  // A move to a screen of another pixel ratio changes the device size without a resize event.
+  const qreal ratio = devicePixelRatioF();
+  const int* size = window_->GetSize();
+  if (size[0] != qRound(width() * ratio) || size[1] != qRound(height() * ratio)) {
+    resizeFrame(width(), height());
+  }
   if (ensureGraphics()) {
     context_->makeCurrent(surface_.get());
     renderFrame();
