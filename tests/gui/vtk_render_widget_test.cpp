@@ -99,6 +99,16 @@ void checkScene(const QImage& img, Rgb left, Rgb right) {
   checkPixel(img, w / 2, h / 8, kBackground, "background above the image");
 }
 
+/// A host widget showing the two-colour scene (kLeft, kRight) at `size`.
+struct SceneWidget {
+  VtkRenderWidget widget;
+  TwoColourScene scene{kLeft, kRight};
+  explicit SceneWidget(QSize size) {
+    widget.renderWindow()->AddRenderer(scene.renderer);
+    widget.resize(size);
+  }
+};
+
 }  // namespace
 
 class VtkRenderWidgetTest : public QObject {
@@ -109,19 +119,16 @@ class VtkRenderWidgetTest : public QObject {
 
  private slots:
   void rendersOpaqueImageAtTheRightPlace() {
-    VtkRenderWidget widget;
-    TwoColourScene scene(kLeft, kRight);
-    widget.renderWindow()->AddRenderer(scene.renderer);
-    widget.resize(320, 160);
-    QVERIFY(showAndExpose(widget));
-    const QImage img = frame(widget);
+    SceneWidget w({320, 160});
+    QVERIFY(showAndExpose(w.widget));
+    const QImage img = frame(w.widget);
     saveSample(img, QStringLiteral("vtk-render-widget"));
     QCOMPARE(img.size(), QSize(320, 160));
     checkScene(img, kLeft, kRight);
   }
 
   // Two VTK widgets in one window, each with its own context: each must show its own scene in
-  // its own place, also in the composed grab of the whole window (what the screen shows).
+  // its own place, also in the grab of the whole window (what the screen shows).
   void twoWidgetsInOneWindowKeepTheirOwnPictures() {
     QWidget window;
     auto* layout = new QHBoxLayout(&window);
@@ -155,12 +162,9 @@ class VtkRenderWidgetTest : public QObject {
   // The frame's words are opaque as stored, not only as QImage::pixel() reports them: an RGB32
   // image whose alpha bytes are 0 turns transparent wherever it is reinterpreted as ARGB.
   void frameIsStoredOpaque() {
-    VtkRenderWidget widget;
-    TwoColourScene scene(kLeft, kRight);
-    widget.renderWindow()->AddRenderer(scene.renderer);
-    widget.resize(160, 80);
-    QVERIFY(showAndExpose(widget));
-    QImage asArgb = widget.renderedFrame();
+    SceneWidget w({160, 80});
+    QVERIFY(showAndExpose(w.widget));
+    QImage asArgb = w.widget.renderedFrame();
     QCOMPARE(asArgb.format(), QImage::Format_RGB32);
     QVERIFY(asArgb.reinterpretAsFormat(QImage::Format_ARGB32));
     checkPixel(asArgb, 2, 2, kBackground, "background, reinterpreted as ARGB");
@@ -170,18 +174,16 @@ class VtkRenderWidgetTest : public QObject {
   // Interaction ends in a repaint, not in a render outside paintEvent: a wheel step zooms in
   // (the image grows to cover the former background above it).
   void wheelZoomsTheView() {
-    VtkRenderWidget widget;
-    TwoColourScene scene(kLeft, kRight);
-    widget.renderWindow()->AddRenderer(scene.renderer);
-    widget.resize(320, 160);
-    QVERIFY(showAndExpose(widget));
-    const double before = scene.renderer->GetActiveCamera()->GetParallelScale();
+    SceneWidget w({320, 160});
+    QVERIFY(showAndExpose(w.widget));
+    vtkCamera* camera = w.scene.renderer->GetActiveCamera();
+    const double before = camera->GetParallelScale();
     const QPointF centre(160, 80);
-    QWheelEvent wheel(centre, widget.mapToGlobal(centre), QPoint(), QPoint(0, 3 * 120),
+    QWheelEvent wheel(centre, w.widget.mapToGlobal(centre), QPoint(), QPoint(0, 3 * 120),
                       Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
-    QApplication::sendEvent(&widget, &wheel);
-    QVERIFY(scene.renderer->GetActiveCamera()->GetParallelScale() < before);
-    const QImage img = frame(widget);
+    QApplication::sendEvent(&w.widget, &wheel);
+    QVERIFY(camera->GetParallelScale() < before);
+    const QImage img = frame(w.widget);
     checkPixel(img, 160 * 3 / 4, 80 / 4 + 2, kLeft, "zoomed-in image above the old extent");
   }
 };
