@@ -161,7 +161,8 @@ std::vector<ParameterSpec> buildSchema() {
       integer("threads", "Execution", 0, 1024, &ReconParams::threads,
               "CPU threads per rank; 0 = all cores"),
       real("snapshot_interval", "Execution", "s", 0.0, 3600.0, &ReconParams::snapshotInterval_s,
-           "Minimum time between live snapshots of object and probe"),
+           "Minimum time between live snapshots of object and probe (the views, a job's "
+           "snapshot.cxi); 0 = every iteration"),
   };
 }
 
