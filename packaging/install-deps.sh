@@ -16,9 +16,10 @@ packages=(
   libgtest-dev
   # MPI for multi-rank `ptyx recon` and the mpi tests
   libopenmpi-dev openmpi-bin
-  # GUI (widgets/, app/): Qt 6 widgets + OpenGL widgets, VTK 9 rendering (its Qt module is Qt 5
-  # only, so we host VTK ourselves); Xvfb, xauth and Mesa's software GL for headless GUI tests.
-  qt6-base-dev libqt6opengl6-dev libvtk9-dev libfreetype-dev
+  # GUI (widgets/, app/): Qt 6 widgets (QOpenGLContext is in Qt GUI), VTK 9 rendering (its Qt
+  # module is Qt 5 only, so we host VTK ourselves); Xvfb, xauth and Mesa's software GL for
+  # headless GUI tests.
+  qt6-base-dev libvtk9-dev libfreetype-dev
   xvfb xauth libgl1-mesa-dri
   # the .deb test (tests/packaging) validates the .desktop file
   desktop-file-utils
