@@ -4,7 +4,6 @@
 #include <omp.h>
 
 #include <algorithm>
-
 #include <string>
 
 #include "core/Error.hpp"

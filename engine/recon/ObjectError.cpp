@@ -66,6 +66,10 @@ double signedFrequency(std::size_t k, std::size_t n) {
   return k < (n + 1) / 2 ? static_cast<double>(k) : static_cast<double>(k) - static_cast<double>(n);
 }
 
+Z toZ(cfloat a) {
+  return {a.re, a.im};
+}
+
 // exp(i phase(k)) for k < n. A linear phase over the image is separable, exp(i(a_r + b_c)) =
 // exp(i a_r) exp(i b_c): two short tables instead of a sine and cosine per pixel.
 template <class Phase>
@@ -225,7 +229,41 @@ ObjectErrorResult ObjectScorer::score(const Image<cfloat>& object,
     }
   }
 
-  const double registered = scaledError(aligned, t, region);
+  // 3. What is left of the ramp is below one frequency bin, where the spectrum's peak cannot
+  // place it: the mean phase step of O conj(T) between neighbouring pixels does (exact for a
+  // pure ramp, weighted by the intensities). Kept only where it helps: with a ramp of a cycle or
+  // more the shift of step 1 is off, and the step can then make things worse.
+  const double coarse = scaledError(aligned, t, region);
+  Z alongRows{0.0, 0.0};
+  Z alongCols{0.0, 0.0};
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      if (region(r, c) == 0) continue;
+      const Z p = toZ(conjMul(t(r, c), aligned(r, c)));
+      if (r + 1 < rows && region(r + 1, c) != 0) {
+        alongRows += toZ(conjMul(t(r + 1, c), aligned(r + 1, c))) * std::conj(p);
+      }
+      if (c + 1 < cols && region(r, c + 1) != 0) {
+        alongCols += toZ(conjMul(t(r, c + 1), aligned(r, c + 1))) * std::conj(p);
+      }
+    }
+  }
+  const double stepRows = std::abs(alongRows) > 0.0 ? std::arg(alongRows) : 0.0;
+  const double stepCols = std::abs(alongCols) > 0.0 ? std::arg(alongCols) : 0.0;
+  if (stepRows != 0.0 || stepCols != 0.0) {
+    const std::vector<Z> rowRamp =
+        phaseRamp(rows, [&](std::size_t r) { return -stepRows * static_cast<double>(r); });
+    const std::vector<Z> colRamp =
+        phaseRamp(cols, [&](std::size_t c) { return -stepCols * static_cast<double>(c); });
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c < cols; ++c) {
+        const Z v = toZ(aligned(r, c)) * (rowRamp[r] * colRamp[c]);
+        aligned(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
+      }
+    }
+  }
+
+  const double registered = std::min(coarse, scaledError(aligned, t, region));
   if (registered < result.error) {
     result.error = registered;
     result.shiftRows = shift.row;
