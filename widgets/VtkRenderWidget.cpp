@@ -227,10 +227,7 @@ void VtkRenderWidget::paintEvent(QPaintEvent* /*event*/) {
   if (size[0] != qRound(width() * ratio) || size[1] != qRound(height() * ratio)) {
     resizeFrame(width(), height());
   }
-  if (ensureGraphics()) {
-    context_->makeCurrent(surface_.get());
-    renderFrame();
-  }
+  renderNow();
   QPainter painter(this);
   if (frame_.isNull()) {
     painter.fillRect(rect(), palette().window());
@@ -247,11 +244,15 @@ void VtkRenderWidget::paintEvent(QPaintEvent* /*event*/) {
   emit frameRendered();
 }
 
-QImage VtkRenderWidget::renderedFrame() {
-  if (!ensureGraphics()) return {};
+bool VtkRenderWidget::renderNow() {
+  if (!ensureGraphics()) return false;
   context_->makeCurrent(surface_.get());
   renderFrame();
-  return frame_;
+  return true;
+}
+
+QImage VtkRenderWidget::renderedFrame() {
+  return renderNow() ? frame_ : QImage();
 }
 
 void VtkRenderWidget::releaseGraphics() {

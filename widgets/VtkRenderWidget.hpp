@@ -92,6 +92,8 @@ class VtkRenderWidget : public QWidget {
   void reportIsCurrent(vtkObject* caller, unsigned long event, void* callData);
   void onInteractorRender(vtkObject* caller, unsigned long event, void* data);
   bool ensureGraphics();
+  /// Makes the context current and renders into frame_; false without a context.
+  bool renderNow();
   void readFrame();
   void releaseGraphics();
   void forwardMouse(QMouseEvent* event, unsigned long vtkEvent, bool repeat = false);

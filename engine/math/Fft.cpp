@@ -17,7 +17,7 @@ std::mutex& fftwPlannerMutex() {
 
 namespace {
 // Rows or columns per block of a split transform: enough for FFTW to vectorise across them.
-constexpr int kBlock = 8;
+constexpr std::size_t kBlock = 8;
 }  // namespace
 
 struct Fft2::Plans {
@@ -72,10 +72,11 @@ Fft2::Fft2(std::size_t rows, std::size_t cols, FftThreading threading, int threa
         planned = planned && plans_->whole[k] != nullptr;
         continue;
       }
-      plans_->rows[k] = many(c, std::min(kBlock, r), 1, c, signs[k]);
-      plans_->lastRows[k] = many(c, r % kBlock, 1, c, signs[k]);
-      plans_->cols[k] = many(r, std::min(kBlock, c), c, 1, signs[k]);
-      plans_->lastCols[k] = many(r, c % kBlock, c, 1, signs[k]);
+      const int block = static_cast<int>(kBlock);
+      plans_->rows[k] = many(c, std::min(block, r), 1, c, signs[k]);
+      plans_->lastRows[k] = many(c, r % block, 1, c, signs[k]);
+      plans_->cols[k] = many(r, std::min(block, c), c, 1, signs[k]);
+      plans_->lastCols[k] = many(r, c % block, c, 1, signs[k]);
     }
   }
   fftwf_free(scratch);
@@ -105,23 +106,19 @@ void Fft2::run(bool forward, Image<cfloat>& image) const {
     fftwf_execute_dft(plans_->whole[k], asFftw(data), asFftw(data));
     return;
   }
-  const std::size_t block = kBlock;
-  const std::size_t rowBlocks = (rows_ + block - 1) / block;
-  const std::size_t colBlocks = (cols_ + block - 1) / block;
-  const bool partialRows = rows_ % block != 0;
-  const bool partialCols = cols_ % block != 0;
+  // `count` lines in blocks of kBlock, block b starting at data + b * step; the last block may
+  // be shorter and has its own plan.
+  auto blocks = [&](std::size_t count, std::size_t step, fftwf_plan full, fftwf_plan last) {
+    const std::size_t n = (count + kBlock - 1) / kBlock;
+    const bool partial = count % kBlock != 0;
 #pragma omp parallel for num_threads(threads_) schedule(static)
-  for (std::size_t b = 0; b < rowBlocks; ++b) {
-    cfloat* p = data + b * block * cols_;
-    const bool last = partialRows && b + 1 == rowBlocks;
-    fftwf_execute_dft(last ? plans_->lastRows[k] : plans_->rows[k], asFftw(p), asFftw(p));
-  }
-#pragma omp parallel for num_threads(threads_) schedule(static)
-  for (std::size_t b = 0; b < colBlocks; ++b) {
-    cfloat* p = data + b * block;
-    const bool last = partialCols && b + 1 == colBlocks;
-    fftwf_execute_dft(last ? plans_->lastCols[k] : plans_->cols[k], asFftw(p), asFftw(p));
-  }
+    for (std::size_t b = 0; b < n; ++b) {
+      cfloat* p = data + b * step;
+      fftwf_execute_dft(partial && b + 1 == n ? last : full, asFftw(p), asFftw(p));
+    }
+  };
+  blocks(rows_, kBlock * cols_, plans_->rows[k], plans_->lastRows[k]);
+  blocks(cols_, kBlock, plans_->cols[k], plans_->lastCols[k]);
 }
 
 void Fft2::forward(Image<cfloat>& image) const {

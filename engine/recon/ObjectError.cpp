@@ -79,6 +79,21 @@ std::vector<Z> phaseRamp(std::size_t n, Phase phase) {
   return out;
 }
 
+// a(r, c) times exp(-i (perRow r + perCol c)), over the top-left rows x cols of `a`.
+void removeRamp(Image<cfloat>& a, std::size_t rows, std::size_t cols, double perRow,
+                double perCol) {
+  const std::vector<Z> rowRamp =
+      phaseRamp(rows, [&](std::size_t r) { return -perRow * static_cast<double>(r); });
+  const std::vector<Z> colRamp =
+      phaseRamp(cols, [&](std::size_t c) { return -perCol * static_cast<double>(c); });
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const Z v = toZ(a(r, c)) * (rowRamp[r] * colRamp[c]);
+      a(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
+    }
+  }
+}
+
 // 1 - |<t, o>|^2 / (||o||^2 ||t||^2): the error after the best complex scale.
 double scaledError(const Image<cfloat>& o, const Image<cfloat>& t,
                    const Image<std::uint8_t>& region) {
@@ -215,18 +230,8 @@ ObjectErrorResult ObjectScorer::score(const Image<cfloat>& object,
   const Peak ramp = findPeak(q);
   if (std::abs(ramp.row) > 0.02 || std::abs(ramp.col) > 0.02) {
     const double twoPi = 2.0 * std::numbers::pi;
-    const std::vector<Z> rowRamp = phaseRamp(rows, [&](std::size_t r) {
-      return -twoPi * ramp.row * static_cast<double>(r) / static_cast<double>(prows);
-    });
-    const std::vector<Z> colRamp = phaseRamp(cols, [&](std::size_t c) {
-      return -twoPi * ramp.col * static_cast<double>(c) / static_cast<double>(pcols);
-    });
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t c = 0; c < cols; ++c) {
-        const Z v = Z(aligned(r, c).re, aligned(r, c).im) * (rowRamp[r] * colRamp[c]);
-        aligned(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
-      }
-    }
+    removeRamp(aligned, rows, cols, twoPi * ramp.row / static_cast<double>(prows),
+               twoPi * ramp.col / static_cast<double>(pcols));
   }
 
   // 3. What is left of the ramp is below one frequency bin, where the spectrum's peak cannot
@@ -234,34 +239,23 @@ ObjectErrorResult ObjectScorer::score(const Image<cfloat>& object,
   // pure ramp, weighted by the intensities). Kept only where it helps: with a ramp of a cycle or
   // more the shift of step 1 is off, and the step can then make things worse.
   const double coarse = scaledError(aligned, t, region);
-  Z alongRows{0.0, 0.0};
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      q(r, c) = region(r, c) != 0 ? conjMul(t(r, c), aligned(r, c)) : cfloat{};
+    }
+  }
+  Z alongRows{0.0, 0.0};  // q is zero outside the region: pairs leaving it add nothing
   Z alongCols{0.0, 0.0};
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) {
-      if (region(r, c) == 0) continue;
-      const Z p = toZ(conjMul(t(r, c), aligned(r, c)));
-      if (r + 1 < rows && region(r + 1, c) != 0) {
-        alongRows += toZ(conjMul(t(r + 1, c), aligned(r + 1, c))) * std::conj(p);
-      }
-      if (c + 1 < cols && region(r, c + 1) != 0) {
-        alongCols += toZ(conjMul(t(r, c + 1), aligned(r, c + 1))) * std::conj(p);
-      }
+      const Z p = std::conj(toZ(q(r, c)));
+      if (r + 1 < rows) alongRows += toZ(q(r + 1, c)) * p;
+      if (c + 1 < cols) alongCols += toZ(q(r, c + 1)) * p;
     }
   }
   const double stepRows = std::abs(alongRows) > 0.0 ? std::arg(alongRows) : 0.0;
   const double stepCols = std::abs(alongCols) > 0.0 ? std::arg(alongCols) : 0.0;
-  if (stepRows != 0.0 || stepCols != 0.0) {
-    const std::vector<Z> rowRamp =
-        phaseRamp(rows, [&](std::size_t r) { return -stepRows * static_cast<double>(r); });
-    const std::vector<Z> colRamp =
-        phaseRamp(cols, [&](std::size_t c) { return -stepCols * static_cast<double>(c); });
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t c = 0; c < cols; ++c) {
-        const Z v = toZ(aligned(r, c)) * (rowRamp[r] * colRamp[c]);
-        aligned(r, c) = {static_cast<float>(v.real()), static_cast<float>(v.imag())};
-      }
-    }
-  }
+  if (stepRows != 0.0 || stepCols != 0.0) removeRamp(aligned, rows, cols, stepRows, stepCols);
 
   const double registered = std::min(coarse, scaledError(aligned, t, region));
   if (registered < result.error) {
