@@ -1,5 +1,5 @@
-// The CUDA backend against the CPU backend, operation by operation and over a full 20-iteration
-// reconstruction. Needs a usable GPU: without one, main() prints why and returns 77 (CTest's
+// The CUDA backend against the CPU backend, operation by operation and over whole
+// reconstructions. Needs a usable GPU: without one, main() prints why and returns 77 (CTest's
 // SKIP_RETURN_CODE for this test), so the run shows "Skipped", never a pass.
 //
 // Tolerances (both backends single precision; they differ by FFT algorithm, FMA contraction and
@@ -7,11 +7,15 @@
 //   formExitWaves             max |diff| <= 1e-6 * max |psi|     (one complex product)
 //   accumulateObject/Probe    max |diff| <= 1e-5 * max |sum|     (same order, FMA only)
 //   relaxedStep, reflect      relative L2 of the waves <= 1e-4, step sums relative <= 1e-4
-//   20 iterations of DM       relative L2 of the object <= 1e-3, Fourier error within 1 %
+//   DM from a perturbed probe object after 5 iterations: relative L2 <= 1e-4; every iteration's
+//                             Fourier error within 1 %; object error after 100 within 5 % (and
+//                             converged, < 2e-3) -- see the note above RunTrace
 //   CUDA run twice            bit-identical object (order-fixed gathers and reductions)
+//   memory planner            covers residentBytes(); over it by at most the cuFFT work bound
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <random>
 #include <vector>
@@ -21,7 +25,9 @@
 #include "comm/Communicator.hpp"
 #include "params/Parameters.hpp"
 #include "recon/Layout.hpp"
+#include "recon/MemoryPlanner.hpp"
 #include "recon/Reconstructor.hpp"
+#include "support/PerturbedProbe.hpp"
 #include "support/TinyScans.hpp"
 
 namespace ptyx {
@@ -175,34 +181,107 @@ TEST_F(CudaVsCpu, ReflectModulus) {
   EXPECT_GE(gpu_->residentBytes(), cpu_->frameCount() * probe_.size() * 8 * 2);
 }
 
-std::vector<cfloat> reconstruct(const Scan& scan, const std::string& backendName,
-                                double& fourierError) {
+// What `ptyx info`, the submit dialog and the agent show before a job is what the GPU then holds:
+// every allocation is counted, and only the cuFFT work area is an upper bound (cuFFT sizes it).
+// 700 frames of 64 x 64: two FFT batches (the second a remainder) and a last probe chunk that is
+// not full.
+TEST(CudaMemory, ThePlannerCoversWhatTheBackendHolds) {
+  const Scan scan = testing::smallScan(700, 64);
+  const ObjectLayout layout = layoutFor(scan);
+  FrameSet frames;
+  frames.frameSize = scan.frameSize();
+  frames.objectRows = layout.rows;
+  frames.objectCols = layout.cols;
+  frames.magnitudes = scan.magnitudes.span();
+  frames.mask = scan.mask.span();
+  frames.windows = layout.windows;
+  for (const bool auxiliary : {false, true}) {
+    SCOPED_TRACE(auxiliary ? "with auxiliary waves" : "exit waves only");
+    auto gpu = makeBackend("cuda", {2});
+    gpu->load(frames);
+    if (auxiliary) gpu->reflectModulus(1.0F / 0.9F);
+    const MemoryCase c{scan.frameCount(), scan.frameSize(),        layout.rows, layout.cols, 1,
+                       auxiliary,         MemoryTarget::CudaDevice};
+    const std::size_t planned = planRank(c, 1).backendBytes;
+    const std::size_t pixels = scan.frameSize() * scan.frameSize();
+    const std::size_t workBound = cudaBatchFrames(scan.frameCount(), pixels) * pixels * 8;
+    std::printf("planned %zu bytes, resident %zu (work-area bound %zu)\n", planned,
+                gpu->residentBytes(), workBound);
+    EXPECT_LE(gpu->residentBytes(), planned);
+    EXPECT_GE(gpu->residentBytes() + workBound, planned);
+  }
+}
+
+// A reconstruction amplifies rounding: flipping the last bit of every magnitude moves the CPU's
+// own object by 2e-6 (relative L2) after 5 iterations, 7e-4 after 20 and 1e-2 after 100 on this
+// scan, mostly along the global phase and ramp that nothing pins and the object error removes;
+// its Fourier errors move by at most 2e-4 and its final object error by 0.5 % (measured). So the
+// raw objects are compared early, and the whole run by what a user sees: the error curve and the
+// object error against the truth, each with a margin of 10 to 50 times the CPU's own spread.
+struct RunTrace {
+  std::vector<cfloat> early;  // the object after kEarly iterations
+  std::vector<cfloat> object;
+  std::vector<double> fourierErrors;
+  double objectError = 0.0;
+};
+constexpr int kEarly = 5;
+
+RunTrace reconstruct(const Scan& scan, const std::string& probeFile, const std::string& backendName,
+                     int iterations) {
   ReconParams p;
   applyPreset(p, Algorithm::DM);
-  p.iterations = 20;
-  p.probeUpdateStart = 5;
+  p.iterations = iterations;
   p.threads = 2;
+  p.probeInit = ProbeInit::File;
+  p.probeFile = probeFile;
   SerialCommunicator comm;
   auto backend = makeBackend(backendName, {2});
   Reconstructor r(scan, p, *backend, comm);
-  r.step(20);
-  fourierError = r.history().back().fourierError;
+  RunTrace run;
+  r.step(kEarly);
+  const auto early = r.object().span();
+  run.early.assign(early.begin(), early.end());
+  r.step(iterations - kEarly);
   const auto o = r.object().span();
-  return {o.begin(), o.end()};
+  run.object.assign(o.begin(), o.end());
+  for (const auto& h : r.history()) run.fourierErrors.push_back(h.fourierError);
+  run.objectError = r.history().back().objectError;
+  return run;
 }
 
-TEST(CudaReconstruction, TwentyIterationsMatchTheCpu) {
-  const Scan scan = testing::smallScan(64, 32);
-  double errCpu = 0.0;
-  double errGpu = 0.0;
-  double errGpu2 = 0.0;
-  const auto cpu = reconstruct(scan, "cpu", errCpu);
-  const auto gpu = reconstruct(scan, "cuda", errGpu);
-  const auto gpu2 = reconstruct(scan, "cuda", errGpu2);
-  EXPECT_LE(relativeL2(gpu, cpu), 1e-3);
-  EXPECT_LE(relative(errGpu, errCpu), 1e-2);
-  EXPECT_EQ(maxDiff(gpu, gpu2), 0.0) << "CUDA runs are reproducible";
-  EXPECT_EQ(errGpu, errGpu2);
+// The convergence test's scan and starting probe (256 frames of 64x64, probe 1 rad off).
+class CudaReconstruction : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    scan_ = new Scan(testing::smallScan(256, 64, 0.0, 7));  // NOLINT: suite-lifetime fixture
+    probeFile_ = testing::perturbedProbeFile(*scan_, "perturbed-probe.cxi");
+  }
+  static void TearDownTestSuite() { delete scan_; }  // NOLINT
+  static Scan* scan_;
+  static std::string probeFile_;
+};
+Scan* CudaReconstruction::scan_ = nullptr;
+std::string CudaReconstruction::probeFile_;
+
+TEST_F(CudaReconstruction, HundredIterationsConvergeLikeTheCpu) {
+  const RunTrace cpu = reconstruct(*scan_, probeFile_, "cpu", 100);
+  const RunTrace gpu = reconstruct(*scan_, probeFile_, "cuda", 100);
+  std::printf("object error after 100 iterations: cpu %.6f, cuda %.6f; early relative L2 %.2e\n",
+              cpu.objectError, gpu.objectError, relativeL2(gpu.early, cpu.early));
+  EXPECT_LE(relativeL2(gpu.early, cpu.early), 1e-4);
+  ASSERT_EQ(gpu.fourierErrors.size(), cpu.fourierErrors.size());
+  for (std::size_t i = 0; i < cpu.fourierErrors.size(); ++i) {
+    EXPECT_LE(relative(gpu.fourierErrors[i], cpu.fourierErrors[i]), 1e-2) << "iteration " << i + 1;
+  }
+  EXPECT_LE(relative(gpu.objectError, cpu.objectError), 5e-2);
+  EXPECT_LT(gpu.objectError, 2e-3) << "converged (the CPU reaches 1e-3 here)";
+}
+
+TEST_F(CudaReconstruction, TwoRunsAreBitIdentical) {
+  const RunTrace a = reconstruct(*scan_, probeFile_, "cuda", 20);
+  const RunTrace b = reconstruct(*scan_, probeFile_, "cuda", 20);
+  EXPECT_EQ(maxDiff(a.object, b.object), 0.0) << "order-fixed gathers and reductions";
+  EXPECT_EQ(a.fourierErrors, b.fourierErrors);
 }
 
 }  // namespace
