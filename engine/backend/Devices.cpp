@@ -78,4 +78,17 @@ int chooseDevice(int requested, int deviceCount) {
   return chooseDevice(requested, std::getenv("PTYX_DEVICE"), localRank(), deviceCount);
 }
 
+double deviceFftBatchSeconds(std::size_t frames, std::size_t size) {
+#if defined(PTYX_HAVE_CUDA)
+  std::string reason;
+  const int count = cuda::deviceCount(reason);
+  if (count == 0) throw Error("cuda: not available: " + reason);
+  return cuda::fftBatchSeconds(frames, size, chooseDevice(-1, count));
+#else
+  (void)frames;
+  (void)size;
+  throw Error("cuda: not available: compiled without CUDA");
+#endif
+}
+
 }  // namespace ptyx

@@ -1,5 +1,6 @@
-// ptyx bench: seconds per iteration and peak memory against the floor set by the bare FFT batch.
-// Each measurement runs in a child process of its own so that its peak RSS is its own.
+// ptyx bench: seconds per iteration and peak memory against the floor set by the bare FFT batch
+// (FFTW for --backend cpu, cuFFT for --backend cuda). Each measurement runs in a child process
+// of its own so that its peak RSS is its own.
 #include <fftw3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "backend/Backend.hpp"
+#include "backend/Devices.hpp"
 #include "cli/Commands.hpp"
 #include "comm/Communicator.hpp"
 #include "core/Error.hpp"
@@ -41,6 +43,7 @@ struct Measurement {
   double arraysMiB = 0.0;     // what the algorithm must hold
   double firstSeconds = 0.0;  // first iteration (includes set-up effects)
   double meanSeconds = 0.0;   // mean of the timed iterations, what the phases add up to
+  double deviceMiB = 0.0;     // the backend's resident device memory (cuda), else 0
   Phases phases;
   bool ok = false;
 };
@@ -133,7 +136,7 @@ Measurement inChild(const std::vector<std::string>& args) {
   std::istringstream in(text);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
       !(in >> m.seconds >> m.arraysMiB >> m.firstSeconds >> m.meanSeconds >> m.phases.overlapSums >>
-        m.phases.relaxedStep >> m.phases.reflection)) {
+        m.phases.relaxedStep >> m.phases.reflection >> m.deviceMiB)) {
     throw Error("bench: a measurement failed");
   }
   m.ok = true;
@@ -173,11 +176,12 @@ Measurement fftBatch(std::size_t frames, std::size_t size, int threads) {
   return m;
 }
 
-Measurement reconstruction(const std::string& file, const ReconParams& params, int warmup) {
+Measurement reconstruction(const std::string& file, const std::string& backendName,
+                           const ReconParams& params, int warmup) {
   Scan scan = readScan(file);
   scan.truth.reset();  // time the algorithm, not the scoring against the truth
-  auto cpu = makeBackend("cpu", {params.threads});
-  TimedBackend backend(*cpu);
+  auto inner = makeBackend(backendName, {params.threads});
+  TimedBackend backend(*inner);
   SerialCommunicator comm;
   Reconstructor recon(scan, params, backend, comm);
   const auto& layout = recon.layout();
@@ -205,6 +209,9 @@ Measurement reconstruction(const std::string& file, const ReconParams& params, i
   m.seconds = times.empty() ? 0.0 : times[times.size() / 2];
   m.firstSeconds = recon.history().empty() ? 0.0 : recon.history().front().seconds;
   m.arraysMiB = static_cast<double>(arrays.total()) / (1024.0 * 1024.0);
+  if (inner->name() == "cuda") {
+    m.deviceMiB = static_cast<double>(backend.residentBytes()) / (1024.0 * 1024.0);
+  }
   return m;
 }
 
@@ -219,6 +226,7 @@ Runner addBench(CLI::App& app) {
     std::vector<int> threads{1, 2};
     int iterations = 10;
     std::string algorithm = "dm";
+    std::string backend = "cpu";
     std::string measure;  // internal: "fft" or "recon", run by the parent in a fresh process
     std::string scan;
     std::vector<double> followRates;  // --follow-latency (FollowBench.cpp)
@@ -233,6 +241,12 @@ Runner addBench(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--algorithm", o->algorithm, "Algorithm to time")
       ->check(CLI::IsMember({"dm", "raar", "hio", "er"}))
+      ->capture_default_str();
+  sub->add_option("--backend", o->backend,
+                  "Backend to time: cpu (against an FFTW batch) or cuda (against a cuFFT batch "
+                  "on the device `ptyx devices` lists first, or PTYX_DEVICE); threads then "
+                  "count for the host side of an iteration")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
   sub->add_option("--measure", o->measure)->group("");  // hidden: one measurement per process
   sub->add_option("--scan", o->scan)->group("");
@@ -251,7 +265,11 @@ Runner addBench(CLI::App& app) {
       const int t = o->threads.empty() ? 1 : o->threads.front();
       Measurement m;
       if (o->measure == "fft") {
-        m = fftBatch(o->frames, o->size, t);
+        if (o->backend == "cuda") {
+          m.seconds = deviceFftBatchSeconds(o->frames, o->size);
+        } else {
+          m = fftBatch(o->frames, o->size, t);
+        }
       } else {
         ReconParams params;
         setParameter(params, "algorithm", o->algorithm);
@@ -259,12 +277,17 @@ Runner addBench(CLI::App& app) {
         params.threads = t;
         params.iterations = o->iterations;
         params.probeUpdateStart = 0;
-        m = reconstruction(o->scan, params, 2);
+        m = reconstruction(o->scan, o->backend, params, 2);
       }
       std::cout << std::setprecision(9) << m.seconds << ' ' << m.arraysMiB << ' ' << m.firstSeconds
                 << ' ' << m.meanSeconds << ' ' << m.phases.overlapSums << ' '
-                << m.phases.relaxedStep << ' ' << m.phases.reflection << '\n';
+                << m.phases.relaxedStep << ' ' << m.phases.reflection << ' ' << m.deviceMiB << '\n';
       return 0;
+    }
+    const bool cuda = o->backend == "cuda";
+    if (cuda) {
+      const DeviceStatus devices = queryDevices();
+      if (!devices.usable) throw InputError("backend", "cuda", "not available: " + devices.reason);
     }
     const auto dir =
         std::filesystem::temp_directory_path() / ("ptyx-bench-" + std::to_string(getpid()));
@@ -280,9 +303,12 @@ Runner addBench(CLI::App& app) {
     writeScan(scan, file);
     std::cout << " done\n";
 
-    std::cout << "ptyx " << PTYX_VERSION << ", algorithm " << o->algorithm << ", " << o->iterations
-              << " timed iterations (median), " << sysconf(_SC_NPROCESSORS_ONLN) << " cores\n\n"
-              << "threads  s/iteration  FFT batch s  ratio  peak MiB  arrays MiB  peak/arrays\n";
+    std::cout
+        << "ptyx " << PTYX_VERSION << ", algorithm " << o->algorithm << ", " << o->iterations
+        << " timed iterations (median), backend " << o->backend << ", "
+        << sysconf(_SC_NPROCESSORS_ONLN) << " cores\n\n"
+        << (cuda ? "threads  s/iteration  cuFFT batch s  ratio  host peak MiB  GPU MiB\n"
+                 : "threads  s/iteration  FFT batch s  ratio  peak MiB  arrays MiB  peak/arrays\n");
     int status = 0;
     std::ostringstream phases;  // printed under the table
     for (int t : o->threads) {
@@ -297,7 +323,9 @@ Runner addBench(CLI::App& app) {
                                               "--iterations",
                                               std::to_string(o->iterations),
                                               "--algorithm",
-                                              o->algorithm};
+                                              o->algorithm,
+                                              "--backend",
+                                              o->backend};
         auto with = [&](std::vector<std::string> extra) {
           std::vector<std::string> args = common;
           args.insert(args.end(), extra.begin(), extra.end());
@@ -306,16 +334,20 @@ Runner addBench(CLI::App& app) {
         const Measurement fft = inChild(with({"--measure", "fft"}));
         const Measurement rec = inChild(with({"--measure", "recon", "--scan", file}));
         std::cout << std::fixed << std::setw(7) << t << std::setprecision(4) << std::setw(13)
-                  << rec.seconds << std::setw(13) << fft.seconds << std::setprecision(2)
-                  << std::setw(7) << rec.seconds / fft.seconds << std::setprecision(0)
-                  << std::setw(10) << rec.peakMiB << std::setw(12) << rec.arraysMiB
-                  << std::setprecision(2) << std::setw(13) << rec.peakMiB / rec.arraysMiB << "\n";
+                  << rec.seconds << std::setw(cuda ? 15 : 13) << fft.seconds << std::setprecision(2)
+                  << std::setw(7) << rec.seconds / fft.seconds << std::setprecision(0);
+        if (cuda) {
+          std::cout << std::setw(15) << rec.peakMiB << std::setw(9) << rec.deviceMiB << "\n";
+        } else {
+          std::cout << std::setw(10) << rec.peakMiB << std::setw(12) << rec.arraysMiB
+                    << std::setprecision(2) << std::setw(13) << rec.peakMiB / rec.arraysMiB << "\n";
+        }
         const Phases& p = rec.phases;
         const double rest = rec.meanSeconds - p.overlapSums - p.relaxedStep - p.reflection;
         phases << std::fixed << std::setprecision(4) << "phases, " << t
                << (t == 1 ? " thread" : " threads") << " (mean s/iteration " << rec.meanSeconds
                << "): overlap sums " << p.overlapSums << ", relaxed step " << p.relaxedStep
-               << " (bare FFT batch " << fft.seconds << ")";
+               << " (bare " << (cuda ? "cuFFT" : "FFT") << " batch " << fft.seconds << ")";
         if (p.reflection > 0.0) phases << ", modulus reflection " << p.reflection;
         phases << ", reconstructor " << rest << "\n";
       } catch (const std::exception& e) {
@@ -323,9 +355,16 @@ Runner addBench(CLI::App& app) {
         status = 1;
       }
     }
-    std::cout
-        << "\nratio = seconds per iteration / (forward + inverse FFT of all frames, FFTW MEASURE,\n"
-           "batched, same threads); peak = the run's peak resident memory, whole process.\n";
+    if (cuda) {
+      std::cout << "\nratio = seconds per iteration / (forward + inverse cuFFT of all frames, "
+                   "batched, on the device);\nhost peak = the run's peak resident memory; GPU "
+                   "= what the backend holds on the device\n(residentBytes, the planner's "
+                   "figure without the context).\n";
+    } else {
+      std::cout << "\nratio = seconds per iteration / (forward + inverse FFT of all frames, FFTW "
+                   "MEASURE,\nbatched, same threads); peak = the run's peak resident memory, whole "
+                   "process.\n";
+    }
     if (!phases.str().empty()) std::cout << "\n" << phases.str();
     std::filesystem::remove_all(dir);
     return status;

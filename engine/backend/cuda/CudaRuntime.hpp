@@ -1,6 +1,7 @@
 #pragma once
 // The CUDA library's entry points for the engine (BackendFactory.cpp, Devices.cpp), compiled
 // only when PTYX_HAVE_CUDA. No CUDA type appears here.
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,8 @@ namespace ptyx::cuda {
 int deviceCount(std::string& reason);
 /// Every device with its memory; creates a context on each (for free memory).
 DeviceStatus queryDevices();
+/// Best seconds of a forward + inverse batched FFT of `frames` frames of size x size on `device`.
+double fftBatchSeconds(std::size_t frames, std::size_t size, int device);
 /// A CUDA backend on `device` (creates its context: throws Error naming the failing call).
 std::unique_ptr<Backend> makeBackend(const BackendOptions& options, int device);
 
