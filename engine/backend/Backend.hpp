@@ -80,11 +80,13 @@ class Backend {
   virtual void readExitWaves(std::span<cfloat> out) const = 0;
   virtual void writeExitWaves(std::span<const cfloat> in) = 0;
 
-  /// num_O += sum_j P*(r - r_j) w_j(r), den_O += sum_j |P(r - r_j)|^2 over resident frames.
-  /// Each pixel sums its frames in frame order, so the result does not depend on threading.
+  /// num_O = sum_j P*(r - r_j) w_j(r), den_O = sum_j |P(r - r_j)|^2 over resident frames,
+  /// overwriting both arrays (a pixel no frame covers gets 0): the caller need not clear them,
+  /// and a GPU need not read them. Each pixel sums its frames in frame order, so the result does
+  /// not depend on threading.
   virtual void accumulateObject(Waves waves, std::span<const cfloat> probe,
                                 std::span<cfloat> numerator, std::span<float> denominator) = 0;
-  /// num_P += sum_j O*(r + r_j) w_j(r), den_P += sum_j |O(r + r_j)|^2.
+  /// num_P = sum_j O*(r + r_j) w_j(r), den_P = sum_j |O(r + r_j)|^2, overwriting both.
   virtual void accumulateProbe(Waves waves, std::span<const cfloat> object,
                                std::span<cfloat> numerator, std::span<float> denominator) = 0;
 

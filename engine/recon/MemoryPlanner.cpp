@@ -53,15 +53,16 @@ RankMemory planRank(const MemoryCase& c, int ranks) {
   } else {
     // CudaBackend (engine/backend/cuda/CudaBackend.cu, allocation for allocation).
     const std::size_t batch = cudaBatchFrames(n, pixels);
-    m.backendBytes = n * pixels * kFloat + pixels * kFloat + waves   // magnitudes, mask, waves
-                     + batch * pixels * kComplex                     // batch scratch z
-                     + batch * pixels * kComplex                     // cuFFT work area (bound)
-                     + 2 * (objectPixels + pixels) * kComplex        // model and update model
-                     + objectPixels * (kComplex + kFloat)            // object num / den
-                     + pixels * (kComplex + kFloat)                  // probe num / den
-                     + n * 2 * 4                                     // windows
-                     + (c.objectRows + 1) * 4 + n * c.frameSize * 4  // per-row frame lists
-                     + n * 4 * sizeof(double);                       // per-frame step sums
+    m.backendBytes = n * pixels * kFloat + pixels * kFloat + waves        // magnitudes, mask, waves
+                     + batch * pixels * kComplex                          // batch scratch z
+                     + batch * pixels * kComplex                          // cuFFT work area (bound)
+                     + 2 * (objectPixels + pixels) * kComplex             // model and update model
+                     + objectPixels * (kComplex + kFloat)                 // object num / den
+                     + pixels * (kComplex + kFloat)                       // probe num / den
+                     + cudaProbeChunks(n) * pixels * (kComplex + kFloat)  // probe chunk sums
+                     + n * 2 * 4                                          // windows
+                     + (c.objectRows + 1) * 4 + n * c.frameSize * 4       // per-row frame lists
+                     + n * 4 * sizeof(double);                            // per-frame step sums
   }
   return m;
 }

@@ -4,6 +4,7 @@
 // and whether that fits a capacity. It mirrors the backends' allocations array by array (the
 // unit tests hold it to CpuBackend::residentBytes()), so the GUI and the agent can show it
 // before a job is submitted. docs/CUDA.md lists figures for typical scans.
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
@@ -27,13 +28,25 @@ struct MemoryCase {
 };
 
 /// Frames per batched cuFFT call of the cuda backend (its scratch and cuFFT work area scale with
-/// it). Shared by the backend and the planner so that the two agree.
+/// it). Shared by the backend and the planner so that the two agree. The element-wise kernels run
+/// one block per frame, so a batch needs a few hundred frames to keep a large GPU's memory busy:
+/// at least 64 MiB of scratch, and up to 512 frames as long as that stays within 512 MiB.
 inline std::size_t cudaBatchFrames(std::size_t frames, std::size_t pixels) {
-  constexpr std::size_t kBatchBytes = std::size_t{64} << 20;  // 64 MiB of complex scratch
-  const std::size_t perFrame = pixels * 8;
-  std::size_t batch = perFrame > 0 ? kBatchBytes / perFrame : 1;
-  if (batch < 1) batch = 1;
+  constexpr std::size_t kFloorBytes = std::size_t{64} << 20;
+  constexpr std::size_t kCeilingBytes = std::size_t{512} << 20;
+  constexpr std::size_t kBusyFrames = 512;
+  const std::size_t perFrame = pixels * 8;  // complex scratch
+  std::size_t batch = perFrame > 0 ? kFloorBytes / perFrame : 1;
+  const std::size_t busy = perFrame > 0 ? std::min(kBusyFrames, kCeilingBytes / perFrame) : 1;
+  batch = std::max({batch, busy, std::size_t{1}});
   return batch < frames ? batch : (frames > 0 ? frames : 1);
+}
+
+/// The cuda backend's probe gather sums its frames in chunks of this many (one thread per probe
+/// pixel and chunk, then the chunks in order): enough threads for a large GPU, and a fixed order.
+inline constexpr std::size_t kCudaProbeChunkFrames = 64;
+inline std::size_t cudaProbeChunks(std::size_t frames) {
+  return (frames + kCudaProbeChunkFrames - 1) / kCudaProbeChunkFrames;
 }
 
 /// A CUDA context, the cuFFT library's own state and allocator slack are not in residentBytes();

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <complex>
 
+#include <omp.h>
+
 #include "core/Error.hpp"
 #include "init/Initialisation.hpp"
 #include "math/Kernels.hpp"
@@ -13,6 +15,29 @@
 
 namespace ptyx {
 namespace {
+
+// The model's host-side update, on the engine's threads. Element-wise division and a maximum
+// give the same bits for any thread count. Below this many pixels a team costs more than it saves.
+constexpr std::size_t kParallelPixels = 1 << 16;
+
+void divide(std::span<cfloat> out, std::span<const cfloat> numerator,
+            std::span<const float> denominator, float eps, int threads) {
+  const bool team = out.size() >= kParallelPixels;
+  const auto n = static_cast<std::ptrdiff_t>(out.size());
+#pragma omp parallel for num_threads(threads) schedule(static) if (team)
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    out[i] = kernels::regularisedDivide(numerator[i], denominator[i], eps);
+  }
+}
+
+float maximum(std::span<const float> values, int threads) {
+  const bool team = values.size() >= kParallelPixels;
+  float m = values.empty() ? 0.0F : values[0];
+  const auto n = static_cast<std::ptrdiff_t>(values.size());
+#pragma omp parallel for num_threads(threads) reduction(max : m) if (team)
+  for (std::ptrdiff_t i = 0; i < n; ++i) m = std::max(m, values[i]);
+  return m;
+}
 
 struct Plan {
   RelaxedStep step;
@@ -214,23 +239,19 @@ void Reconstructor::overlapProjection(Waves waves, bool updateProbe) {
   auto numP = asComplex(all.subspan(3 * objectPixels, 2 * probePixels));
   auto denP = all.subspan(3 * objectPixels + 2 * probePixels, probePixels);
 
+  const int threads = params_.threads > 0 ? params_.threads : omp_get_num_procs();
   for (int k = 0; k < params_.overlapInner; ++k) {
-    std::fill(sums_.begin(), sums_.end(), 0.0F);
-    backend_.accumulateObject(waves, probe_.span(), numO, denO);
+    backend_.accumulateObject(waves, probe_.span(), numO, denO);  // writes this rank's sums
     comm_.allReduceSum(all.subspan(0, 3 * objectPixels));
-    const float maxO = *std::max_element(denO.begin(), denO.end());
-    const auto epsO = static_cast<float>(params_.objectRegularisation) * maxO + 1e-30F;
-    for (std::size_t i = 0; i < objectPixels; ++i) {
-      object_.data()[i] = kernels::regularisedDivide(numO[i], denO[i], epsO);
-    }
+    const auto epsO =
+        static_cast<float>(params_.objectRegularisation) * maximum(denO, threads) + 1e-30F;
+    divide(object_.span(), numO, denO, epsO, threads);
     if (updateProbe) {
       backend_.accumulateProbe(waves, object_.span(), numP, denP);
       comm_.allReduceSum(all.subspan(3 * objectPixels));
-      const float maxP = *std::max_element(denP.begin(), denP.end());
-      const auto epsP = static_cast<float>(params_.probeRegularisation) * maxP + 1e-30F;
-      for (std::size_t i = 0; i < probePixels; ++i) {
-        probe_.data()[i] = kernels::regularisedDivide(numP[i], denP[i], epsP);
-      }
+      const auto epsP =
+          static_cast<float>(params_.probeRegularisation) * maximum(denP, threads) + 1e-30F;
+      divide(probe_.span(), numP, denP, epsP, threads);
     }
   }
   std::copy(denO.begin(), denO.end(), illumination_.begin());
@@ -255,11 +276,11 @@ void Reconstructor::iterate() {
     // z = pi_a(f_o(psi)) needs phi = pi_o(psi) unless gamma_o = -1 (then f_o(psi) = psi);
     // w = pi_o(f_a(psi)) is a second overlap projection, of the reflected waves.
     if (plan.step.p != 0.0F) overlapProjection(Waves::Exit, updateProbe);
-    const Image<cfloat> phiObject = object_;
-    const Image<cfloat> phiProbe = probe_;
+    phiObject_ = object_;  // into the storage of the last iteration: no fresh pages to fault in
+    phiProbe_ = probe_;
     backend_.reflectModulus(plan.gammaA);
     overlapProjection(Waves::Auxiliary, updateProbe);
-    local = backend_.relaxedStep(plan.step, {phiObject.span(), phiProbe.span()},
+    local = backend_.relaxedStep(plan.step, {phiObject_.span(), phiProbe_.span()},
                                  {object_.span(), probe_.span()});
   } else {
     overlapProjection(Waves::Exit, updateProbe);

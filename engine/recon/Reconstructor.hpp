@@ -140,6 +140,8 @@ class Reconstructor {
   bool following_ = false;
   Image<cfloat> object_;
   Image<cfloat> probe_;
+  Image<cfloat> phiObject_;  // the general difference map's pi_o(psi), kept between iterations
+  Image<cfloat> phiProbe_;
   std::vector<float> sums_;  // [num_O (complex), den_O, num_P (complex), den_P]: one all-reduce
   std::vector<float> illumination_;
   std::vector<IterationMetrics> history_;

@@ -118,6 +118,30 @@ TEST_F(ReconstructorTest, RunsAreBitIdenticalForASeedWhateverTheThreadCount) {
   EXPECT_NE(r1.object(), r3.object()) << "the seed must matter for a random start";
 }
 
+// The same with the Reconstructor's own update (division and maxima over the object) run by a
+// team: an object above 2^16 pixels, and one, three and four threads.
+TEST_F(ReconstructorTest, ALargeObjectsUpdateIsBitIdenticalWhateverTheThreadCount) {
+  static const Scan large = testing::smallScan(640, 64);
+  std::vector<Image<cfloat>> objects;
+  std::vector<Image<cfloat>> probes;
+  for (const int threads : {1, 3, 4}) {
+    ReconParams p = params(Algorithm::RAAR);
+    p.iterations = 8;
+    p.probeUpdateStart = 2;
+    p.threads = threads;
+    auto backend = makeBackend("cpu", {threads});
+    Reconstructor r(large, p, *backend, comm);
+    ASSERT_GT(r.object().size(), std::size_t{1} << 16) << "large enough to be updated by a team";
+    r.run();
+    objects.push_back(r.object());
+    probes.push_back(r.probe());
+  }
+  for (std::size_t k = 1; k < objects.size(); ++k) {
+    EXPECT_EQ(objects[k], objects[0]);
+    EXPECT_EQ(probes[k], probes[0]);
+  }
+}
+
 TEST_F(ReconstructorTest, PerFrameFourierErrorsAverageToTheScanError) {
   auto backend = makeBackend("cpu", {2});
   ReconParams p = params(Algorithm::ER);

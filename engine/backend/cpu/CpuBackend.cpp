@@ -184,13 +184,16 @@ inline void accumulateSegment(const cfloat* __restrict other, const cfloat* __re
   for (std::size_t c = 0; c < n; ++c) kernels::accumulateOverlap(other[c], psi[c], num[c], den[c]);
 }
 
-// Object rows [first, last): every frame whose window covers one of them, in frame order.
+// Object rows [first, last), cleared, then every frame whose window covers one of them, in frame
+// order.
 PTYX_CPU_CLONES void gatherObjectRows(std::size_t first, std::size_t last,
                                       const FrameWindow* windows, std::size_t count,
                                       const cfloat* probe, const cfloat* waves, std::size_t m,
                                       std::size_t objectCols, cfloat* numerator,
                                       float* denominator) {
   const std::size_t pixels = m * m;
+  std::fill(numerator + first * objectCols, numerator + last * objectCols, cfloat{});
+  std::fill(denominator + first * objectCols, denominator + last * objectCols, 0.0F);
   for (std::size_t j = 0; j < count; ++j) {
     if (const std::size_t k = j + kGatherLookahead; k < count) {
       const auto kr = static_cast<std::size_t>(windows[k].row);
@@ -212,13 +215,15 @@ PTYX_CPU_CLONES void gatherObjectRows(std::size_t first, std::size_t last,
   }
 }
 
-// Probe rows [first, last): every frame, in frame order.
+// Probe rows [first, last), cleared, then every frame, in frame order.
 PTYX_CPU_CLONES void gatherProbeRows(std::size_t first, std::size_t last,
                                      const FrameWindow* windows, std::size_t count,
                                      const cfloat* object, std::size_t objectCols,
                                      const cfloat* waves, std::size_t m, cfloat* numerator,
                                      float* denominator) {
   const std::size_t pixels = m * m;
+  std::fill(numerator + first * m, numerator + last * m, cfloat{});
+  std::fill(denominator + first * m, denominator + last * m, 0.0F);
   for (std::size_t j = 0; j < count; ++j) {
     if (const std::size_t k = j + kGatherLookahead; k < count) {
       prefetchBytes(waves + k * pixels + first * m, (last - first) * m * sizeof(cfloat));

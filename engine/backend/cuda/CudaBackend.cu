@@ -215,8 +215,8 @@ __global__ void gatherObjectKernel(const cfloat* waves, const cfloat* probe,
   const int row = static_cast<int>(idx / objectCols);
   const int col = static_cast<int>(idx % objectCols);
   const std::size_t pixels = static_cast<std::size_t>(m) * m;
-  cfloat num = numerator[idx];
-  float den = denominator[idx];
+  cfloat num{};
+  float den = 0.0F;
   for (int k = rowOffsets[row]; k < rowOffsets[row + 1]; ++k) {
     const int j = rowFrames[k];
     const FrameWindow w = windows[j];
@@ -229,22 +229,43 @@ __global__ void gatherObjectKernel(const cfloat* waves, const cfloat* probe,
   denominator[idx] = den;
 }
 
-// One thread per probe pixel: every frame, in frame order.
-__global__ void gatherProbeKernel(const cfloat* waves, const cfloat* object,
-                                  const FrameWindow* windows, int frames, int m, int objectCols,
-                                  cfloat* numerator, float* denominator) {
+// The probe gather in two fixed-order passes, so that it has threads enough for a large GPU
+// (one per probe pixel alone is 16 384 for 128 x 128 frames): first one thread per probe pixel
+// and chunk of kCudaProbeChunkFrames frames, in frame order (blockIdx.y is the chunk) ...
+__global__ void gatherProbeChunksKernel(const cfloat* waves, const cfloat* object,
+                                        const FrameWindow* windows, int frames, int m,
+                                        int objectCols, cfloat* chunkNumerators,
+                                        float* chunkDenominators) {
   const unsigned pixels = static_cast<unsigned>(m * m);
   const unsigned i = blockIdx.x * kThreads + threadIdx.x;
   if (i >= pixels) return;
   const int pr = static_cast<int>(i) / m;
   const int pc = static_cast<int>(i) % m;
-  cfloat num = numerator[i];
-  float den = denominator[i];
-  for (int j = 0; j < frames; ++j) {
+  const int first = static_cast<int>(blockIdx.y * kCudaProbeChunkFrames);
+  const int last = min(frames, first + static_cast<int>(kCudaProbeChunkFrames));
+  cfloat num{};
+  float den = 0.0F;
+  for (int j = first; j < last; ++j) {
     const FrameWindow w = windows[j];
     kernels::accumulateOverlap(
         object[static_cast<std::size_t>(w.row + pr) * objectCols + w.col + pc],
         waves[static_cast<std::size_t>(j) * pixels + i], num, den);
+  }
+  chunkNumerators[static_cast<std::size_t>(blockIdx.y) * pixels + i] = num;
+  chunkDenominators[static_cast<std::size_t>(blockIdx.y) * pixels + i] = den;
+}
+
+// ... then one thread per probe pixel adds its chunks in chunk order.
+__global__ void sumProbeChunksKernel(const cfloat* chunkNumerators, const float* chunkDenominators,
+                                     int chunks, unsigned pixels, cfloat* numerator,
+                                     float* denominator) {
+  const unsigned i = blockIdx.x * kThreads + threadIdx.x;
+  if (i >= pixels) return;
+  cfloat num{};
+  float den = 0.0F;
+  for (int k = 0; k < chunks; ++k) {
+    num += chunkNumerators[static_cast<std::size_t>(k) * pixels + i];
+    den += chunkDenominators[static_cast<std::size_t>(k) * pixels + i];
   }
   numerator[i] = num;
   denominator[i] = den;
@@ -326,6 +347,8 @@ class CudaBackend final : public Backend {
     fftWork_ = {};
     objectDenominator_ = {};
     probeDenominator_ = {};
+    probeChunkNumerators_ = {};
+    probeChunkDenominators_ = {};
     windows_ = {};
     rowOffsets_ = {};
     rowFrames_ = {};
@@ -365,6 +388,8 @@ class CudaBackend final : public Backend {
   DeviceArray<float> objectDenominator_;
   DeviceArray<cfloat> probeNumerator_;
   DeviceArray<float> probeDenominator_;
+  DeviceArray<cfloat> probeChunkNumerators_;  // chunks x M x M, see gatherProbeChunksKernel
+  DeviceArray<float> probeChunkDenominators_;
   DeviceArray<FrameWindow> windows_;
   DeviceArray<int> rowOffsets_;    // objectRows + 1: rowFrames_[rowOffsets_[r] .. [r + 1])
   DeviceArray<int> rowFrames_;     // per object row, the frames covering it, in frame order
@@ -420,6 +445,8 @@ void CudaBackend::load(const FrameSet& frames) {
   objectDenominator_ = DeviceArray<float>(objectPixels, "object denominator");
   probeNumerator_ = DeviceArray<cfloat>(pixels, "probe numerator");
   probeDenominator_ = DeviceArray<float>(pixels, "probe denominator");
+  probeChunkNumerators_ = DeviceArray<cfloat>(cudaProbeChunks(n) * pixels, "probe chunk sums");
+  probeChunkDenominators_ = DeviceArray<float>(cudaProbeChunks(n) * pixels, "probe chunk sums");
   windows_ = DeviceArray<FrameWindow>(n, "windows");
   rowOffsets_ = DeviceArray<int>(rows + 1, "frame lists");
   rowFrames_ = DeviceArray<int>(n * m, "frame lists");
@@ -566,10 +593,7 @@ void CudaBackend::accumulateObject(Waves which, std::span<const cfloat> probe,
   }
   activate();
   const cfloat* w = waves(which);
-  upload(probe_, probe.data(), pixels_);
-  // The sums add to what the caller passes (num += ...), as the CPU backend does.
-  upload(objectNumerator_, numerator.data(), numerator.size());
-  upload(objectDenominator_, denominator.data(), denominator.size());
+  upload(probe_, probe.data(), pixels_);  // the sums overwrite: nothing of the caller's goes up
   if (!numerator.empty()) {
     gatherObjectKernel<<<blocksFor(numerator.size()), kThreads>>>(
         w, probe_.get(), windows_.get(), rowOffsets_.get(), rowFrames_.get(),
@@ -592,12 +616,18 @@ void CudaBackend::accumulateProbe(Waves which, std::span<const cfloat> object,
   activate();
   const cfloat* w = waves(which);
   upload(object_, object.data(), object.size());
-  upload(probeNumerator_, numerator.data(), pixels_);
-  upload(probeDenominator_, denominator.data(), pixels_);
-  gatherProbeKernel<<<blocksFor(pixels_), kThreads>>>(
-      w, object_.get(), windows_.get(), static_cast<int>(count_), static_cast<int>(frameSize_),
-      static_cast<int>(objectCols_), probeNumerator_.get(), probeDenominator_.get());
-  PTYX_CUDA_CHECK_LAUNCH("gatherProbeKernel");
+  const std::size_t chunks = cudaProbeChunks(count_);
+  if (chunks > 0) {
+    const dim3 grid(blocksFor(pixels_), static_cast<unsigned>(chunks));
+    gatherProbeChunksKernel<<<grid, kThreads>>>(
+        w, object_.get(), windows_.get(), static_cast<int>(count_), static_cast<int>(frameSize_),
+        static_cast<int>(objectCols_), probeChunkNumerators_.get(), probeChunkDenominators_.get());
+    PTYX_CUDA_CHECK_LAUNCH("gatherProbeChunksKernel");
+  }
+  sumProbeChunksKernel<<<blocksFor(pixels_), kThreads>>>(
+      probeChunkNumerators_.get(), probeChunkDenominators_.get(), static_cast<int>(chunks),
+      static_cast<unsigned>(pixels_), probeNumerator_.get(), probeDenominator_.get());
+  PTYX_CUDA_CHECK_LAUNCH("sumProbeChunksKernel");
   download(numerator.data(), probeNumerator_.get(), pixels_);
   download(denominator.data(), probeDenominator_.get(), pixels_);
 }
@@ -693,7 +723,8 @@ std::size_t CudaBackend::residentBytes() const {
          batchScratch_.bytes() + workBytes_ + object_.bytes() + probe_.bytes() +
          updateObject_.bytes() + updateProbe_.bytes() + objectNumerator_.bytes() +
          objectDenominator_.bytes() + probeNumerator_.bytes() + probeDenominator_.bytes() +
-         windows_.bytes() + rowOffsets_.bytes() + rowFrames_.bytes() + frameSums_.bytes();
+         probeChunkNumerators_.bytes() + probeChunkDenominators_.bytes() + windows_.bytes() +
+         rowOffsets_.bytes() + rowFrames_.bytes() + frameSums_.bytes();
 }
 
 }  // namespace
