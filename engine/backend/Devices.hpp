@@ -38,12 +38,13 @@ struct DeviceStatus {
 /// local rank modulo the device count, else 0. Throws InputError when the choice is out of range.
 [[nodiscard]] int chooseDevice(int requested, int deviceCount);
 
+/// The same choice with the environment given explicitly (`ptyxDevice` may be null), for tests.
+[[nodiscard]] int chooseDevice(int requested, const char* ptyxDevice, int localRank,
+                               int deviceCount);
+
 /// Seconds for one forward and one inverse batched FFT of `frames` frames of size x size on the
 /// device chosen as chooseDevice(-1, ...) would: the floor a cuda iteration cannot beat (ptyx
 /// bench). Throws Error when compiled without CUDA or no device is usable.
 [[nodiscard]] double deviceFftBatchSeconds(std::size_t frames, std::size_t size);
-/// The same choice with the environment given explicitly (`ptyxDevice` may be null), for tests.
-[[nodiscard]] int chooseDevice(int requested, const char* ptyxDevice, int localRank,
-                               int deviceCount);
 
 }  // namespace ptyx

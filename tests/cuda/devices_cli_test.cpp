@@ -62,6 +62,19 @@ TEST_F(DevicesCli, BackendAutoFallsBackToCpuAndSaysSoOnce) {
   EXPECT_EQ(occurrences(o.err, "using cpu"), status_.usable ? 0U : 1U) << o.err;
 }
 
+TEST_F(DevicesCli, BenchOnTheGpuRunsOrSaysWhyNot) {
+  const Outcome o = ptyx("bench --backend cuda --frames 64 --size 32 --threads 1 --iterations 2");
+  if (status_.usable) {
+    EXPECT_EQ(o.code, 0) << o.err;
+    EXPECT_NE(o.out.find("cuFFT batch s"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("GPU MiB"), std::string::npos) << o.out;
+    return;
+  }
+  EXPECT_EQ(o.code, 2) << o.out << o.err;
+  EXPECT_NE(o.err.find("backend: cuda: not available: "), std::string::npos) << o.err;
+  EXPECT_EQ(o.out.find("simulating"), std::string::npos) << "refused before any work: " << o.out;
+}
+
 TEST_F(DevicesCli, UnknownBackendIsAUsageError) {
   const Outcome o = ptyx("recon sim.cxi --backend opencl --iterations 1 -o x.cxi");
   EXPECT_EQ(o.code, 2);

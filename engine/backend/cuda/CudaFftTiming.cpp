@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <string>
 
 #include "backend/cuda/CudaCheck.hpp"
 #include "backend/cuda/CudaRuntime.hpp"
