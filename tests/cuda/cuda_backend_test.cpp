@@ -73,17 +73,24 @@ std::vector<cfloat> randomField(std::size_t n, unsigned seed, float mean) {
   return v;
 }
 
+// What a backend loads of `scan`, placed by `layout` (both must outlive the FrameSet's spans).
+FrameSet framesOf(const Scan& scan, const ObjectLayout& layout) {
+  FrameSet frames;
+  frames.frameSize = scan.frameSize();
+  frames.objectRows = layout.rows;
+  frames.objectCols = layout.cols;
+  frames.magnitudes = scan.magnitudes.span();
+  frames.mask = scan.mask.span();
+  frames.windows = layout.windows;
+  return frames;
+}
+
 class CudaVsCpu : public ::testing::Test {
  protected:
   void SetUp() override {
     scan_ = testing::smallScan(48, 32);
     layout_ = layoutFor(scan_);
-    frames_.frameSize = scan_.frameSize();
-    frames_.objectRows = layout_.rows;
-    frames_.objectCols = layout_.cols;
-    frames_.magnitudes = scan_.magnitudes.span();
-    frames_.mask = scan_.mask.span();
-    frames_.windows = layout_.windows;
+    frames_ = framesOf(scan_, layout_);
     cpu_ = makeBackend("cpu", {2});
     gpu_ = makeBackend("cuda", {2});
     ASSERT_EQ(gpu_->name(), "cuda");
@@ -183,18 +190,13 @@ TEST_F(CudaVsCpu, ReflectModulus) {
 
 // What `ptyx info`, the submit dialog and the agent show before a job is what the GPU then holds:
 // every allocation is counted, and only the cuFFT work area is an upper bound (cuFFT sizes it).
-// 700 frames of 64 x 64: two FFT batches (the second a remainder) and a last probe chunk that is
-// not full.
+// 700 frames of 128 x 128: two FFT batches (512 frames, then a remainder of 188) and a last
+// probe chunk that is not full (700 = 10 x 64 + 60).
 TEST(CudaMemory, ThePlannerCoversWhatTheBackendHolds) {
-  const Scan scan = testing::smallScan(700, 64);
+  const Scan scan = testing::smallScan(700, 128);
   const ObjectLayout layout = layoutFor(scan);
-  FrameSet frames;
-  frames.frameSize = scan.frameSize();
-  frames.objectRows = layout.rows;
-  frames.objectCols = layout.cols;
-  frames.magnitudes = scan.magnitudes.span();
-  frames.mask = scan.mask.span();
-  frames.windows = layout.windows;
+  ASSERT_EQ(cudaBatchFrames(scan.frameCount(), scan.frameSize() * scan.frameSize()), 512U);
+  const FrameSet frames = framesOf(scan, layout);
   for (const bool auxiliary : {false, true}) {
     SCOPED_TRACE(auxiliary ? "with auxiliary waves" : "exit waves only");
     auto gpu = makeBackend("cuda", {2});
@@ -250,18 +252,7 @@ RunTrace reconstruct(const Scan& scan, const std::string& probeFile, const std::
 }
 
 // The convergence test's scan and starting probe (256 frames of 64x64, probe 1 rad off).
-class CudaReconstruction : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    scan_ = new Scan(testing::smallScan(256, 64, 0.0, 7));  // NOLINT: suite-lifetime fixture
-    probeFile_ = testing::perturbedProbeFile(*scan_, "perturbed-probe.cxi");
-  }
-  static void TearDownTestSuite() { delete scan_; }  // NOLINT
-  static Scan* scan_;
-  static std::string probeFile_;
-};
-Scan* CudaReconstruction::scan_ = nullptr;
-std::string CudaReconstruction::probeFile_;
+using CudaReconstruction = testing::PerturbedProbeSuite;
 
 TEST_F(CudaReconstruction, HundredIterationsConvergeLikeTheCpu) {
   const RunTrace cpu = reconstruct(*scan_, probeFile_, "cpu", 100);

@@ -33,18 +33,7 @@ double reconstruct(const Scan& scan, Algorithm algorithm, const std::string& pro
   return h.back().objectError;
 }
 
-class Convergence : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    scan_ = new Scan(testing::smallScan(256, 64, 0.0, 7));  // NOLINT: suite-lifetime fixture
-    probeFile_ = testing::perturbedProbeFile(*scan_, "perturbed-probe.cxi");
-  }
-  static void TearDownTestSuite() { delete scan_; }  // NOLINT
-  static Scan* scan_;
-  static std::string probeFile_;
-};
-Scan* Convergence::scan_ = nullptr;
-std::string Convergence::probeFile_;
+using Convergence = testing::PerturbedProbeSuite;
 
 TEST_F(Convergence, DifferenceMapReachesTwoPercent) {
   EXPECT_LT(reconstruct(*scan_, Algorithm::DM, probeFile_), 0.02);

@@ -1,12 +1,15 @@
 #pragma once
 // A starting probe that is wrong the way a real one is: what the convergence tests (CPU and
 // CUDA) start from, so that "converges" means recovering from a realistic initial guess.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
 #include <string>
 
 #include "core/Scan.hpp"
 #include "io/Formats.hpp"
+#include "support/TinyScans.hpp"
 
 namespace ptyx::testing {
 
@@ -36,5 +39,22 @@ inline std::string perturbedProbeFile(const Scan& scan, const std::string& path)
   writeScan(carrier, path);
   return path;
 }
+
+/// A suite on the convergence scan (256 frames of 64x64, noise-free, seed 7, ~70 % overlap) and
+/// its perturbed starting probe, made once per suite: the CPU's convergence promise and the
+/// CUDA backend's comparison with it start from the same place.
+class PerturbedProbeSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    scan_ = new Scan(smallScan(256, 64, 0.0, 7));  // NOLINT: suite-lifetime fixture
+    probeFile_ = perturbedProbeFile(*scan_, "perturbed-probe.cxi");
+  }
+  static void TearDownTestSuite() {
+    delete scan_;  // NOLINT
+    scan_ = nullptr;
+  }
+  inline static Scan* scan_ = nullptr;
+  inline static std::string probeFile_;
+};
 
 }  // namespace ptyx::testing
