@@ -16,6 +16,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -222,6 +223,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
             }
           });
 
+  // The layout is remembered between launches; View > Reset layout brings back this one (a dock
+  // closed or left behind another can otherwise stay out of sight for good).
+  const QByteArray defaultLayout = saveState();
+  if (auto* view = menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"))) {
+    view->addSeparator();
+    auto* reset = view->addAction(tr("&Reset layout"), this,
+                                  [this, defaultLayout] { restoreState(defaultLayout); });
+    reset->setObjectName(QStringLiteral("actionResetLayout"));
+  }
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
   restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
@@ -370,6 +380,7 @@ void MainWindow::buildMenus() {
 
 void MainWindow::buildDocks() {
   auto* view = menuBar()->addMenu(tr("&View"));
+  view->setObjectName(QStringLiteral("viewMenu"));
 
   // Scan summary and the checks before a run.
   summaryPanel_ = new QWidget(this);

@@ -21,6 +21,10 @@ namespace ptyx::test {
 /// nobody would close.
 inline void isolateMainWindowTest(const char* applicationName) {
   const QByteArray here = QDir::currentPath().toLocal8Bit();
+  // Every run starts as a new user: settings (window layout, recent files) and sessions left by
+  // an earlier run of the same test would otherwise decide what this one sees.
+  QDir(QString::fromLocal8Bit(here + "/config")).removeRecursively();
+  QDir(QString::fromLocal8Bit(here + "/data")).removeRecursively();
   qputenv("XDG_CONFIG_HOME", here + "/config");
   qputenv("XDG_DATA_HOME", here + "/data");
   qputenv("PTYX_GUI_NO_DIALOGS", "1");

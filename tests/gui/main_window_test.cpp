@@ -5,6 +5,7 @@
 #include <QAction>
 #include <QCoreApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QListWidget>
@@ -88,6 +89,7 @@ class MainWindowTest : public QObject {
   void parameterChangeMidRunIsAppliedAndMarked();
   void stopLeavesAResultThatSavesAndReopens();
   void checksFlagEmptyFramesAndMask();
+  void resetLayoutBringsBackClosedAndCoveredDocks();
   void cleanupTestCase();
 
  private:
@@ -332,6 +334,26 @@ void MainWindowTest::checksFlagEmptyFramesAndMask() {
     if (f.check == "frames" && f.message.find("empty") != std::string::npos) empty = true;
   }
   QVERIFY(empty);
+}
+
+// A closed dock or one left behind another's tab stays so between launches (the layout is
+// remembered); View > Reset layout brings back the layout a new user sees.
+void MainWindowTest::resetLayoutBringsBackClosedAndCoveredDocks() {
+  auto* probe = window_->findChild<QDockWidget*>(QStringLiteral("probeDock"));
+  auto* data = window_->findChild<QDockWidget*>(QStringLiteral("dataDock"));
+  auto* jobs = window_->findChild<QDockWidget*>(QStringLiteral("jobsDock"));
+  QVERIFY(probe && data && jobs);
+  QTRY_VERIFY(!data->visibleRegion().isEmpty());
+  probe->close();
+  jobs->raise();
+  QTRY_VERIFY(!probe->isVisible());
+  QTRY_VERIFY(data->visibleRegion().isEmpty());  // behind the Jobs tab
+
+  action("actionResetLayout")->trigger();
+  QTRY_VERIFY(probe->isVisible());
+  QTRY_VERIFY(!data->visibleRegion().isEmpty());
+  QTRY_VERIFY(jobs->visibleRegion().isEmpty());
+  QVERIFY(!window_->diffractionView()->visibleRegion().isEmpty());
 }
 
 void MainWindowTest::cleanupTestCase() {
