@@ -289,9 +289,10 @@ std::vector<Panel> ComplexImageView::visiblePanels() const {
 }
 
 void ComplexImageView::updateBarGeometry() {
-  // A fixed width in pixels: labels need the same room in a narrow panel as in a wide one.
+  // A fixed width in (logical) pixels: labels need the same room in a narrow panel as in a wide
+  // one, and, their size following the pixel ratio, the same room on a high-density screen.
   const double panelPixels =
-      std::max(1.0, width() * devicePixelRatioF() / static_cast<double>(visiblePanels().size()));
+      std::max(1.0, width() / static_cast<double>(visiblePanels().size()));
   barShare_ = std::clamp(kBarPixels / panelPixels, 0.05, 0.5);
   for (auto& bar : bars_) {
     bar->GetPositionCoordinate()->SetValue(1.0 - barShare_ + 4.0 / panelPixels, 0.08);

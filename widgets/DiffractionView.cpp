@@ -399,7 +399,7 @@ void DiffractionView::updateCentreMarker() {
 }
 
 void DiffractionView::updateBarGeometry() {
-  const double pixels = std::max(1.0, canvas_->width() * canvas_->devicePixelRatioF());
+  const double pixels = std::max(1.0, static_cast<double>(canvas_->width()));  // logical, as labels
   vtk_->barShare = std::clamp(kBarPixels / pixels, 0.05, 0.5);
   vtk_->bar->GetPositionCoordinate()->SetValue(1.0 - vtk_->barShare + 4.0 / pixels, 0.08);
   vtk_->bar->SetWidth(vtk_->barShare - 8.0 / pixels);
@@ -455,6 +455,8 @@ void DiffractionView::beforePaint() {
 
 void DiffractionView::canvasResized() {
   updateBarGeometry();
+  // One logical pixel wide, whatever the screen's pixel density.
+  vtk_->crossActor->GetProperty()->SetLineWidth(static_cast<float>(canvas_->devicePixelRatioF()));
   // Keep the frame fitted while the user has not panned or zoomed since the last fit.
   if (vtk_->camera->GetMTime() == fittedCameraTime_) fitPending_ = true;
 }

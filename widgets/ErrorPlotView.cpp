@@ -26,9 +26,13 @@ double loggable(double v) {
   return std::isfinite(v) && v > 0.0 ? v : std::numeric_limits<double>::quiet_NaN();
 }
 
+// Logical pixels; the chart draws in device pixels, so these are scaled by the pixel ratio.
+constexpr float kLineWidth = 2.0F;
+constexpr float kMarkerSize = 12.0F;
+
 void styleLine(vtkPlot* plot, unsigned char r, unsigned char g, unsigned char b) {
   plot->SetColor(r, g, b, 255);
-  plot->SetWidth(2.0F);
+  plot->SetWidth(kLineWidth);
 }
 
 }  // namespace
@@ -59,9 +63,10 @@ ErrorPlotView::ErrorPlotView(QWidget* parent) : VtkRenderWidget(parent) {
   vtkPlot* changes = chart_->AddPlot(vtkChart::POINTS);
   changes->SetInputData(changes_, 0, 1);
   changes->SetColor(214, 39, 40, 255);
-  if (auto* points = vtkPlotPoints::SafeDownCast(changes)) {
-    points->SetMarkerStyle(vtkPlotPoints::DIAMOND);
-    points->SetMarkerSize(12.0F);
+  changesPlot_ = vtkPlotPoints::SafeDownCast(changes);
+  if (changesPlot_ != nullptr) {
+    changesPlot_->SetMarkerStyle(vtkPlotPoints::DIAMOND);
+    changesPlot_->SetMarkerSize(kMarkerSize);
   }
 
   vtkAxis* y = chart_->GetAxis(vtkAxis::LEFT);
@@ -112,6 +117,7 @@ void ErrorPlotView::append(const IterationMetrics& metrics) {
       objectPlot_->SetInputData(objectErrors_, 0, 1);
       styleLine(objectPlot_, 44, 160, 44);
       linePlots_.push_back(objectPlot_);
+      applyPixelRatio();
     }
   }
   if (metrics.parametersChanged) {
@@ -173,6 +179,17 @@ vtkChartXY* ErrorPlotView::chart() const {
 }
 vtkTable* ErrorPlotView::errors() const {
   return errors_;
+}
+
+void ErrorPlotView::resizeFrame(int w, int h) {
+  VtkRenderWidget::resizeFrame(w, h);
+  applyPixelRatio();
+}
+
+void ErrorPlotView::applyPixelRatio() {
+  const auto ratio = static_cast<float>(devicePixelRatioF());
+  for (vtkPlot* plot : linePlots_) plot->SetWidth(kLineWidth * ratio);
+  if (changesPlot_ != nullptr) changesPlot_->SetMarkerSize(kMarkerSize * ratio);
 }
 
 }  // namespace ptyx::widgets

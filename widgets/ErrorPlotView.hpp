@@ -14,6 +14,7 @@ class vtkContextActor;
 class vtkContextInteractorStyle;
 class vtkDoubleArray;
 class vtkPlot;
+class vtkPlotPoints;
 class vtkRenderer;
 class vtkTable;
 
@@ -40,8 +41,13 @@ class ErrorPlotView : public VtkRenderWidget {
   /// Columns: iteration, Fourier error, overlap error, object error (NaN where unknown).
   [[nodiscard]] vtkTable* errors() const;
 
+ protected:
+  void resizeFrame(int w, int h) override;
+
  private:
   void dataChanged();
+  /// Line widths and marker sizes, given in logical pixels, in the chart's device pixels.
+  void applyPixelRatio();
 
   vtkNew<vtkRenderer> renderer_;
   vtkNew<vtkContextActor> actor_;
@@ -61,6 +67,7 @@ class ErrorPlotView : public VtkRenderWidget {
   vtkNew<vtkDoubleArray> changeError_;
   vtkPlot* objectPlot_ = nullptr;    // added when the first object error arrives; owned by chart_
   std::vector<vtkPlot*> linePlots_;  // owned by chart_
+  vtkPlotPoints* changesPlot_ = nullptr;  // owned by chart_
 };
 
 }  // namespace ptyx::widgets

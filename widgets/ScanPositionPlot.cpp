@@ -39,11 +39,15 @@ namespace {
 
 constexpr int kPointColours = 256;   // points need fewer shades than images
 constexpr double kBarPixels = 96.0;  // width of the colour bar's renderer at the right
-// Room round the plot area for tick labels and axis titles (device pixels).
+// Room round the plot area for tick labels and axis titles, and the sizes of what is drawn, in
+// logical pixels: times the pixel ratio in the chart's scene, whose units are device pixels.
 constexpr float kLeftBorder = 66.0F;
 constexpr float kBottomBorder = 50.0F;
 constexpr float kRightBorder = 12.0F;
 constexpr float kTopBorder = 14.0F;
+constexpr float kRingPixels = 17.0F;
+constexpr float kPointPixels = 8.0F;
+constexpr float kFootprintLine = 2.0F;
 constexpr int kCircleSegments = 96;
 constexpr int kClickSlop = 4;  // a press and release closer than this is a click, not a drag
 const Rgb kHighlight{214, 39, 40};
@@ -82,13 +86,13 @@ ScanPositionPlot::ScanPositionPlot(QWidget* parent) : VtkRenderWidget(parent) {
   ring_->SetInputData(selection_, 0, 1);
   ring_->SetColor(kHighlight.r, kHighlight.g, kHighlight.b, 255);
   ring_->SetMarkerStyle(vtkPlotPoints::CIRCLE);
-  ring_->SetMarkerSize(17.0F);
+  ring_->SetMarkerSize(kRingPixels);
   ring_->SetSelectable(false);
 
   scatter_ = vtkPlotPoints::SafeDownCast(chart_->AddPlot(vtkChart::POINTS));
   scatter_->SetInputData(points_, 0, 1);
   scatter_->SetMarkerStyle(vtkPlotPoints::CIRCLE);
-  scatter_->SetMarkerSize(8.0F);
+  scatter_->SetMarkerSize(kPointPixels);
   scatter_->SetLookupTable(table_);
   scatter_->SelectColorArray("colour value");
   scatter_->ScalarVisibilityOn();
@@ -96,7 +100,7 @@ ScanPositionPlot::ScanPositionPlot(QWidget* parent) : VtkRenderWidget(parent) {
   circle_ = chart_->AddPlot(vtkChart::LINE);
   circle_->SetInputData(footprint_, 0, 1);
   circle_->SetColor(kHighlight.r, kHighlight.g, kHighlight.b, 255);
-  circle_->SetWidth(2.0F);
+  circle_->SetWidth(kFootprintLine);
   circle_->SetSelectable(false);
 
   vtkAxis* x = chart_->GetAxis(vtkAxis::BOTTOM);
@@ -271,12 +275,18 @@ void ScanPositionPlot::updateLayout() {
   const int* size = renderWindow()->GetSize();
   const double w = std::max(1, size[0]);
   const double h = std::max(1, size[1]);
-  const double split = std::clamp(1.0 - kBarPixels / w, 0.5, 1.0);
+  const auto ratio = static_cast<float>(devicePixelRatioF());
+  const double split = std::clamp(1.0 - kBarPixels * ratio / w, 0.5, 1.0);
   renderer_->SetViewport(0.0, 0.0, split, 1.0);
   barRenderer_->SetViewport(split, 0.0, 1.0, 1.0);
-  const auto plotWidth = static_cast<float>(std::max(1.0, split * w - kLeftBorder - kRightBorder));
-  const auto plotHeight = static_cast<float>(std::max(1.0, h - kBottomBorder - kTopBorder));
-  chart_->SetSize(vtkRectf(kLeftBorder, kBottomBorder, plotWidth, plotHeight));
+  const float left = kLeftBorder * ratio;
+  const float bottom = kBottomBorder * ratio;
+  const auto plotWidth = static_cast<float>(std::max(1.0, split * w - left - kRightBorder * ratio));
+  const auto plotHeight = static_cast<float>(std::max(1.0, h - bottom - kTopBorder * ratio));
+  chart_->SetSize(vtkRectf(left, bottom, plotWidth, plotHeight));
+  ring_->SetMarkerSize(kRingPixels * ratio);
+  scatter_->SetMarkerSize(kPointPixels * ratio);
+  circle_->SetWidth(kFootprintLine * ratio);
 }
 
 void ScanPositionPlot::fitAxes() {

@@ -177,6 +177,9 @@ void VtkRenderWidget::resizeFrame(int w, int h) {
   const qreal ratio = devicePixelRatioF();
   const int width = qRound(w * ratio);
   const int height = qRound(h * ratio);
+  // Text sizes are in points at the window's DPI: scaled with the pixel ratio, labels keep their
+  // size on a high-density screen instead of shrinking to half.
+  window_->SetDPI(qRound(72.0 * ratio));
   window_->SetSize(width, height);
   interactor_->UpdateSize(width, height);
 }
@@ -221,12 +224,6 @@ void VtkRenderWidget::readFrame() {
 void VtkRenderWidget::paintEvent(QPaintEvent* /*event*/) {
   QElapsedTimer clock;
   clock.start();
-  // A move to a screen of another pixel ratio changes the device size without a resize event.
-  const qreal ratio = devicePixelRatioF();
-  const int* size = window_->GetSize();
-  if (size[0] != qRound(width() * ratio) || size[1] != qRound(height() * ratio)) {
-    resizeFrame(width(), height());
-  }
   renderNow();
   QPainter painter(this);
   if (frame_.isNull()) {
@@ -246,6 +243,13 @@ void VtkRenderWidget::paintEvent(QPaintEvent* /*event*/) {
 
 bool VtkRenderWidget::renderNow() {
   if (!ensureGraphics()) return false;
+  // The device size follows the pixel ratio, which a move to another screen changes without a
+  // resize event, and which a widget resized before it had a window may not have known yet.
+  const qreal ratio = devicePixelRatioF();
+  const int* size = window_->GetSize();
+  if (size[0] != qRound(width() * ratio) || size[1] != qRound(height() * ratio)) {
+    resizeFrame(width(), height());
+  }
   context_->makeCurrent(surface_.get());
   renderFrame();
   return true;

@@ -24,9 +24,20 @@ inline bool showAndExpose(QWidget& widget) {
   return QTest::qWaitForWindowExposed(&widget, 5000);
 }
 
-/// Renders the VTK view now and returns its frame, as the user would see it.
+/// Renders the VTK view now and returns its frame, as the user would see it: in device pixels,
+/// with the widget's pixel ratio (the helpers below take positions in widget coordinates).
 inline QImage frame(widgets::VtkRenderWidget& widget) {
   return widget.renderedFrame().convertToFormat(QImage::Format_ARGB32);
+}
+
+/// The pixel of `img` (device pixels, at its pixel ratio) under `at`, in widget coordinates.
+inline QPoint devicePixel(const QImage& img, QPointF at) {
+  return (at * img.devicePixelRatio()).toPoint();
+}
+
+/// The image's size in widget coordinates.
+inline QSize logicalSize(const QImage& img) {
+  return img.deviceIndependentSize().toSize();
 }
 
 /// Largest per-channel difference between a pixel and an expected colour.
@@ -46,10 +57,11 @@ inline QString describe(QRgb pixel) {
 }
 
 /// Saves `image` as NAME.png under $PTYX_GUI_SAMPLES when that is set (for looking at).
-/// Asserts (Qt Test) that the pixel at `at` is opaque and within `tolerance` of `expected`.
+/// Asserts (Qt Test) that the pixel at `at` (widget coordinates) is opaque and within
+/// `tolerance` of `expected`.
 inline void expectColour(const QImage& img, QPointF at, Rgb expected, int tolerance,
                          const char* what) {
-  const QPoint p = at.toPoint();
+  const QPoint p = devicePixel(img, at);
   QVERIFY2(img.rect().contains(p), what);
   const QRgb pixel = img.pixel(p);
   QVERIFY2(qAlpha(pixel) == 255 && colourDistance(pixel, expected) <= tolerance,
@@ -63,9 +75,11 @@ inline void expectColour(const QImage& img, QPointF at, Rgb expected, int tolera
                           .arg(describe(pixel))));
 }
 
-/// Whether any pixel within `radius` of `at` is within `tolerance` of `colour`.
+/// Whether any pixel within `radius` of `at` (both in widget coordinates) is within `tolerance`
+/// of `colour`.
 inline bool colourNear(const QImage& img, QPointF at, Rgb colour, int radius, int tolerance) {
-  const QPoint c = at.toPoint();
+  const QPoint c = devicePixel(img, at);
+  radius = static_cast<int>(std::ceil(radius * img.devicePixelRatio()));
   for (int dy = -radius; dy <= radius; ++dy) {
     for (int dx = -radius; dx <= radius; ++dx) {
       const QPoint p = c + QPoint(dx, dy);
@@ -75,8 +89,11 @@ inline bool colourNear(const QImage& img, QPointF at, Rgb colour, int radius, in
   return false;
 }
 
-/// Distinct colours in a strip: a colour bar is a gradient, a blank strip is not.
-inline int distinctColours(const QImage& img, QRect strip) {
+/// Distinct colours in a strip (widget coordinates): a colour bar is a gradient, a blank strip is
+/// not.
+inline int distinctColours(const QImage& img, QRect logicalStrip) {
+  const QRect strip(devicePixel(img, logicalStrip.topLeft()),
+                    devicePixel(img, logicalStrip.bottomRight()));
   QSet<QRgb> colours;
   for (int y = strip.top(); y <= strip.bottom(); ++y) {
     for (int x = strip.left(); x <= strip.right(); ++x) colours.insert(img.pixel(x, y));
@@ -89,6 +106,41 @@ inline void saveSample(const QImage& image, const QString& name) {
   if (dir.isEmpty()) return;
   QDir().mkpath(QString::fromLocal8Bit(dir));
   image.save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + name + QStringLiteral(".png"));
+}
+
+/// The tallest run of consecutive rows in `logicalStrip` that each hold a pixel within
+/// `tolerance` of `colour`, in widget pixels: the height of a line of text there, say.
+inline double tallestRun(const QImage& img, QRect logicalStrip, Rgb colour, int tolerance) {
+  const QRect strip =
+      QRect(devicePixel(img, logicalStrip.topLeft()), devicePixel(img, logicalStrip.bottomRight()))
+          .intersected(img.rect());
+  int best = 0;
+  int run = 0;
+  for (int y = strip.top(); y <= strip.bottom(); ++y) {
+    bool hit = false;
+    for (int x = strip.left(); x <= strip.right() && !hit; ++x) {
+      hit = colourDistance(img.pixel(x, y), colour) <= tolerance;
+    }
+    run = hit ? run + 1 : 0;
+    best = std::max(best, run);
+  }
+  return best / img.devicePixelRatio();
+}
+
+/// The area, in square widget pixels, of the pixels within `tolerance` of `colour` within
+/// `radius` (widget pixels) of `at`: the size of a marker drawn there, say.
+inline double colourArea(const QImage& img, QPointF at, double radius, Rgb colour, int tolerance) {
+  const double ratio = img.devicePixelRatio();
+  const QPoint c = devicePixel(img, at);
+  const int r = static_cast<int>(std::ceil(radius * ratio));
+  int count = 0;
+  for (int dy = -r; dy <= r; ++dy) {
+    for (int dx = -r; dx <= r; ++dx) {
+      const QPoint p = c + QPoint(dx, dy);
+      if (img.rect().contains(p) && colourDistance(img.pixel(p), colour) <= tolerance) ++count;
+    }
+  }
+  return count / (ratio * ratio);
 }
 
 }  // namespace ptyx::test

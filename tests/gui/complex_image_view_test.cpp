@@ -116,8 +116,13 @@ class ComplexImageViewTest : public QObject {
     // Right of the image, the bar draws a gradient of many colours.
     const QPointF rightEdge = view.widgetPosition(Panel::Phase, 47.5, 16);
     const QRect strip(QPoint(static_cast<int>(rightEdge.x()) + 4, 20),
-                      QPoint(img.width() - 1, img.height() - 20));
+                      QPoint(logicalSize(img).width() - 1, logicalSize(img).height() - 20));
     QVERIFY2(distinctColours(img, strip) > 40, "no colour bar right of the image");
+    // Its labels keep their size on a high-density screen (the *_hidpi run): text is sized in
+    // points at the window's DPI, which follows the pixel ratio.
+    const double labelHeight = tallestRun(img, strip, {230, 230, 230}, 40);
+    qInfo("colour bar label height: %.1f widget pixels", labelHeight);
+    QVERIFY2(labelHeight >= 5.0, "colour bar labels are too small to read");
   }
 
   void amplitudeRangeIsAutomaticOrFixed() {

@@ -130,7 +130,7 @@ class DiffractionViewTest : public QObject {
     QCOMPARE(labels->GetValue(4), 1e4);
     const QPointF rightEdge = view.canvasPosition(kCentre, kSize - 0.5);
     const QRect strip(QPoint(static_cast<int>(rightEdge.x()) + 4, 20),
-                      QPoint(img.width() - 1, img.height() - 20));
+                      QPoint(logicalSize(img).width() - 1, logicalSize(img).height() - 20));
     QVERIFY2(distinctColours(img, strip) > 40, "no colour bar right of the image");
 
     // Mask off (the check box does the same): the corner shows its one count, the hot pixel is

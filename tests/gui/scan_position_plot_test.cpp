@@ -113,6 +113,13 @@ class ScanPositionPlotTest : public QObject {
                               .arg(at.y())
                               .arg(describe(img.pixel(at.toPoint())))));
     }
+    // A marker keeps its size on a high-density screen (the *_hidpi run): about 8 widget
+    // pixels across, not 8 device pixels.
+    const QPointF last =
+        plot.widgetPosition(positions[kFrames - 1].row, positions[kFrames - 1].col);
+    const double area = colourArea(img, last, 6.0, indexColour(kFrames - 1), 12);
+    qInfo("marker area: %.1f square widget pixels", area);
+    QVERIFY2(area >= 25.0, "scan position markers are too small to see");
     // Marks in the raster's region, nothing but the white background between the points.
     const QPointF topLeft = plot.widgetPosition(20, 30);
     const QPointF bottomRight = plot.widgetPosition(60, 80);

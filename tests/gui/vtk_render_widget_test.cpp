@@ -123,7 +123,9 @@ class VtkRenderWidgetTest : public QObject {
     QVERIFY(showAndExpose(w.widget));
     const QImage img = frame(w.widget);
     saveSample(img, QStringLiteral("vtk-render-widget"));
-    QCOMPARE(img.size(), QSize(320, 160));
+    // Device pixels: sharp on a high-density screen, not a magnified low-resolution frame.
+    QCOMPARE(img.devicePixelRatio(), w.widget.devicePixelRatioF());
+    QCOMPARE(img.size(), QSize(320, 160) * w.widget.devicePixelRatioF());
     checkScene(img, kLeft, kRight);
   }
 
@@ -155,8 +157,12 @@ class VtkRenderWidgetTest : public QObject {
 
     const QImage whole = window.grab().toImage().convertToFormat(QImage::Format_ARGB32);
     saveSample(whole, QStringLiteral("vtk-render-widget-pair"));
-    checkScene(whole.copy(a->geometry()), kLeft, kRight);
-    checkScene(whole.copy(b->geometry()), kRight, kLeft);
+    const qreal ratio = whole.devicePixelRatio();
+    const auto inGrab = [ratio](const QRect& r) {
+      return QRect((QPointF(r.topLeft()) * ratio).toPoint(), r.size() * ratio);
+    };
+    checkScene(whole.copy(inGrab(a->geometry())), kLeft, kRight);
+    checkScene(whole.copy(inGrab(b->geometry())), kRight, kLeft);
   }
 
   // The frame's words are opaque as stored, not only as QImage::pixel() reports them: an RGB32
@@ -168,7 +174,8 @@ class VtkRenderWidgetTest : public QObject {
     QCOMPARE(asArgb.format(), QImage::Format_RGB32);
     QVERIFY(asArgb.reinterpretAsFormat(QImage::Format_ARGB32));
     checkPixel(asArgb, 2, 2, kBackground, "background, reinterpreted as ARGB");
-    checkPixel(asArgb, 160 * 3 / 8, 40, kLeft, "image, reinterpreted as ARGB");
+    checkPixel(asArgb, asArgb.width() * 3 / 8, asArgb.height() / 2, kLeft,
+               "image, reinterpreted as ARGB");
   }
 
   // Interaction ends in a repaint, not in a render outside paintEvent: a wheel step zooms in
@@ -184,7 +191,8 @@ class VtkRenderWidgetTest : public QObject {
     QApplication::sendEvent(&w.widget, &wheel);
     QVERIFY(camera->GetParallelScale() < before);
     const QImage img = frame(w.widget);
-    checkPixel(img, 160 * 3 / 4, 80 / 4 + 2, kLeft, "zoomed-in image above the old extent");
+    checkPixel(img, img.width() * 3 / 8, img.height() / 8 + 2, kLeft,
+               "zoomed-in image above the old extent");
   }
 };
 
