@@ -66,6 +66,14 @@ Runner addSimulate(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--bad-pixels", opts->badPixels, "Number of random bad pixels in the mask")
       ->capture_default_str();
+  const std::map<std::string, bool> starts{{"none", false}, {"nominal", true}};
+  sub->add_option("--initial-probe", opts->nominalProbe,
+                  "Starting probe stored in the scan: none, or nominal (the zone plate or aperture "
+                  "with its defocus 17 % off, as known at the start of a shift; `ptyx recon`'s "
+                  "default probe_init auto starts from it)")
+      ->transform(CLI::CheckedTransformer(starts, CLI::ignore_case).description(""))
+      ->type_name("{none,nominal}")
+      ->default_str("none");
   sub->add_option("-o,--output", *output, "Output CXI file")->required();
 
   return [opts, output] {

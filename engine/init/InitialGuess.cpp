@@ -56,6 +56,10 @@ Image<cfloat> initialProbe(const ReconParams& params, const Scan& scan) {
     case ProbeInit::DataMean:
       probe = probeFromMeanDiffraction(scan);
       break;
+    case ProbeInit::Auto:
+      // The reader has checked its shape against the frames.
+      probe = scan.probe && !scan.probe->empty() ? *scan.probe : probeFromMeanDiffraction(scan);
+      break;
     case ProbeInit::File:
       probe = probeFromFile(params.probeFile, scan);
       break;

@@ -137,9 +137,10 @@ std::vector<ParameterSpec> buildSchema() {
       real("probe_regularisation", "Algorithm", "", 0.0, 1.0, &ReconParams::probeRegularisation,
            "Probe update regulariser, relative to the largest object intensity"),
       choice("probe_init", "Probe", &ReconParams::probeInit,
-             {PI::Gaussian, PI::Aperture, PI::ZonePlate, PI::DataMean, PI::File},
-             "Initial probe: gaussian, aperture, zoneplate (focus, with defocus), data-mean "
-             "(back-propagated mean diffraction pattern), file (probe_file)"),
+             {PI::Auto, PI::Gaussian, PI::Aperture, PI::ZonePlate, PI::DataMean, PI::File},
+             "Initial probe: auto (the probe the scan file carries, else data-mean), gaussian, "
+             "aperture, zoneplate (focus, with defocus), data-mean (back-propagated mean "
+             "diffraction pattern, without the probe's phase curvature), file (probe_file)"),
       real("probe_sigma", "Probe", "px", 0.5, 1e4, &ReconParams::probeSigmaPixels,
            "Gaussian probe: standard deviation in object pixels"),
       real("aperture_diameter", "Probe", "m", 0.0, 1.0, &ReconParams::apertureDiameter_m,

@@ -47,6 +47,8 @@ std::string toString(ProbeInit p) {
       return "data-mean";
     case ProbeInit::File:
       return "file";
+    case ProbeInit::Auto:
+      return "auto";
   }
   return "?";
 }

@@ -7,7 +7,9 @@
 namespace ptyx {
 
 enum class Algorithm { DM, RAAR, HIO, ER };
-enum class ProbeInit { Gaussian, Aperture, ZonePlate, DataMean, File };
+/// Auto: the probe the scan file carries (a beamline's optics model, an earlier reconstruction),
+/// else DataMean.
+enum class ProbeInit { Gaussian, Aperture, ZonePlate, DataMean, File, Auto };
 enum class ObjectInit { Constant, Random, File };
 
 struct ReconParams {
@@ -24,7 +26,7 @@ struct ReconParams {
   double probeRegularisation = 1e-3;   ///< epsilon_P relative to max of the probe denominator
 
   // Probe initialisation
-  ProbeInit probeInit = ProbeInit::DataMean;
+  ProbeInit probeInit = ProbeInit::Auto;
   double probeSigmaPixels = 8.0;    ///< Gaussian: standard deviation, object pixels
   double apertureDiameter_m = 0.0;  ///< aperture / zone plate diameter (0 = frame/2)
   double focalDistance_m = 0.0;     ///< zone plate focal distance

@@ -125,8 +125,10 @@ Image<cfloat> makeObject(const SimulationOptions& o, std::size_t rows, std::size
   return object;
 }
 
-/// The probe at the sample, with the defaults documented in Simulator.hpp.
-Image<cfloat> makeProbe(const SimulationOptions& o, const DetectorGeometry& geometry) {
+/// The probe at the sample, with the defaults documented in Simulator.hpp; `defocusScale`
+/// scales the (resolved) defocus, for the nominal starting probe.
+Image<cfloat> makeProbe(const SimulationOptions& o, const DetectorGeometry& geometry,
+                        double defocusScale = 1.0) {
   const std::size_t m = o.frameSize;
   const double dx = objectPixelSize(geometry, m, o.detectorPixel_m);
   const double lambda = geometry.wavelength_m;
@@ -150,7 +152,7 @@ Image<cfloat> makeProbe(const SimulationOptions& o, const DetectorGeometry& geom
       }
       // Defocus 0: move the sample out of focus until the cone is M/3 pixels wide.
       const double defocus = o.defocus_m != 0.0 ? o.defocus_m : third / (2.0 * na);
-      return zonePlateProbe(m, geometry, d, f, defocus);
+      return zonePlateProbe(m, geometry, d, f, defocus * defocusScale);
     }
     case ProbeShape::Aperture: {
       const double d =
@@ -158,7 +160,7 @@ Image<cfloat> makeProbe(const SimulationOptions& o, const DetectorGeometry& geom
       // Defocus 0: Fresnel number 2, near-field fringes without much spreading.
       const double defocus =
           o.defocus_m != 0.0 ? o.defocus_m : (d / 2.0) * (d / 2.0) / (2.0 * lambda);
-      return apertureProbe(m, geometry, d, defocus);
+      return apertureProbe(m, geometry, d, defocus * defocusScale);
     }
     case ProbeShape::Gaussian: {
       const double d = o.probeDiameter_m > 0.0 ? o.probeDiameter_m : third;
@@ -246,6 +248,12 @@ Scan simulate(const SimulationOptions& options) {
   scan.geometry.wavelength_m = wavelengthFromEnergy(o.energy_eV);
 
   Image<cfloat> probe = makeProbe(o, scan.geometry);
+  if (o.nominalProbe) {
+    if (o.probe == ProbeShape::Gaussian) {
+      reject("initial_probe", "a nominal starting probe needs a zone-plate or aperture probe");
+    }
+    scan.probe = makeProbe(o, scan.geometry, 1.0 - kNominalDefocusError);
+  }
   const double diameter = probeDiameterPixels(probe);
   if (diameter > kMaxProbeFill * static_cast<double>(m)) {
     reject("defocus", "the probe is " + std::to_string(diameter) +

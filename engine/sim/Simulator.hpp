@@ -32,7 +32,14 @@ struct SimulationOptions {
   double distance_m = 5.0;  ///< sample to detector
   double detectorPixel_m = 75e-6;
   std::size_t badPixels = 0;  ///< random bad pixels in the mask (their data zeroed)
+  /// Also store a starting probe in the scan (Scan::probe, the CXI illumination): the nominal
+  /// optics with the defocus kNominalDefocusError off, as a beamline knows them at the start of
+  /// a shift. Zone-plate and aperture probes only.
+  bool nominalProbe = false;
 };
+
+/// The relative defocus error of SimulationOptions::nominalProbe.
+inline constexpr double kNominalDefocusError = 0.17;
 
 /// Names of the built-in object patterns (the first is the default).
 std::vector<std::string> builtinObjects();

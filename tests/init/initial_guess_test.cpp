@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <complex>
 #include <string>
 
 #include "core/Error.hpp"
@@ -55,6 +56,37 @@ TEST(InitialProbe, EveryModelIsCentredAndNormalised) {
     params.probeInit = init;
     expectCentredAndNormalised(initialProbe(params, scan), scan, toString(init));
   }
+}
+
+// The default: the probe the scan file carries when it has one (its shape, scaled to the data),
+// else the same as data-mean.
+TEST(InitialProbe, AutoStartsFromTheScansOwnProbeElseTheDataMean) {
+  Scan scan = smallScan();
+  ReconParams params;
+  ASSERT_EQ(params.probeInit, ProbeInit::Auto);
+  params.probeInit = ProbeInit::DataMean;
+  const Image<cfloat> dataMean = initialProbe(params, scan);
+  params.probeInit = ProbeInit::Auto;
+  EXPECT_EQ(initialProbe(params, scan), dataMean) << "no probe in the scan";
+
+  params.probeInit = ProbeInit::ZonePlate;
+  Image<cfloat> carried = initialProbe(params, scan);
+  for (cfloat& v : carried.span()) v = 3.0F * v;  // any scale: the data set it
+  scan.probe = carried;
+  params.probeInit = ProbeInit::Auto;
+  const Image<cfloat> probe = initialProbe(params, scan);
+  expectCentredAndNormalised(probe, scan, "auto");
+  std::complex<double> inner{0.0, 0.0};
+  double a = 0.0;
+  double b = 0.0;
+  for (std::size_t i = 0; i < probe.size(); ++i) {
+    const std::complex<double> p(probe.data()[i].re, probe.data()[i].im);
+    const std::complex<double> c(carried.data()[i].re, carried.data()[i].im);
+    inner += std::conj(c) * p;
+    a += std::norm(p);
+    b += std::norm(c);
+  }
+  EXPECT_NEAR(std::abs(inner) / std::sqrt(a * b), 1.0, 1e-6) << "the carried probe, rescaled";
 }
 
 TEST(InitialProbe, ApertureDefaultsToHalfTheWindow) {

@@ -50,5 +50,25 @@ TEST_F(Convergence, PoissonNoiseAtAMillionPhotonsStillGivesTheObject) {
   EXPECT_LT(error, 0.01);
 }
 
+// What `ptyx simulate --initial-probe nominal` then a plain `ptyx recon` do: the default
+// probe_init (auto) starts from the probe the scan carries, the optics with the defocus 17 % off.
+TEST(ConvergenceFromTheFile, DefaultParametersStartFromTheScansProbe) {
+  SimulationOptions o;
+  o.nominalProbe = true;
+  const Scan scan = simulate(o);
+  ReconParams p;
+  applyPreset(p, Algorithm::RAAR);
+  p.iterations = 300;
+  p.threads = 2;
+  ASSERT_EQ(p.probeInit, ProbeInit::Auto);
+  auto backend = makeBackend("cpu", {2});
+  SerialCommunicator comm;
+  Reconstructor r(scan, p, *backend, comm);
+  r.run();
+  std::printf("raar from the scan's own probe: object error %.5f\n",
+              r.history().back().objectError);
+  EXPECT_LT(r.history().back().objectError, 2e-3);
+}
+
 }  // namespace
 }  // namespace ptyx

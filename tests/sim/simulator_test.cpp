@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/Error.hpp"
+#include "io/Formats.hpp"
 #include "render/Render.hpp"
 
 namespace ptyx {
@@ -461,6 +462,46 @@ TEST(Simulator, DefaultDemoProbeIsAStructuredThirdOfTheWindow) {
     if (b > a && b > d && b > 0.05F * peak) ++turns;
   }
   EXPECT_GE(turns, 1);
+}
+
+// --initial-probe nominal: the starting guess a beamline would have, stored where a CXI file keeps
+// its illumination. It must be a real guess: close to the truth, but not the truth.
+TEST(Simulator, NominalProbeIsTheOpticsWithTheDefocusOff) {
+  SimulationOptions o;
+  o.frames = 32;
+  EXPECT_FALSE(simulate(o).probe.has_value()) << "none unless asked for";
+  o.nominalProbe = true;
+  const Scan scan = simulate(o);
+  ASSERT_TRUE(scan.probe.has_value());
+  const Image<cfloat>& guess = *scan.probe;
+  const Image<cfloat>& truth = scan.truth->probe;
+  ASSERT_EQ(guess.rows(), truth.rows());
+  std::complex<double> inner{0.0, 0.0};
+  double g = 0.0;
+  double t = 0.0;
+  for (std::size_t i = 0; i < guess.size(); ++i) {
+    const std::complex<double> a(guess.data()[i].re, guess.data()[i].im);
+    const std::complex<double> b(truth.data()[i].re, truth.data()[i].im);
+    inner += std::conj(b) * a;
+    g += std::norm(a);
+    t += std::norm(b);
+  }
+  const double overlap = std::abs(inner) / std::sqrt(g * t);
+  EXPECT_GT(overlap, 0.3) << "a guess of the same optics";
+  EXPECT_LT(overlap, 0.99) << "not the truth";
+  // Stored and read back with the scan.
+  writeScan(scan, "nominal.cxi");
+  const Scan back = readScan("nominal.cxi");
+  ASSERT_TRUE(back.probe.has_value());
+  EXPECT_EQ(*back.probe, guess);
+
+  o.probe = ProbeShape::Gaussian;
+  try {
+    (void)simulate(o);
+    ADD_FAILURE() << "a nominal guess of a Gaussian probe";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("initial_probe"), std::string::npos) << e.what();
+  }
 }
 
 void expectRejected(const std::function<void(SimulationOptions&)>& change,
