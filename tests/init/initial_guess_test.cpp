@@ -9,6 +9,7 @@
 #include "core/Error.hpp"
 #include "init/Initialisation.hpp"
 #include "sim/Simulator.hpp"
+#include "support/Overlap.hpp"
 
 namespace ptyx {
 namespace {
@@ -76,17 +77,8 @@ TEST(InitialProbe, AutoStartsFromTheScansOwnProbeElseTheDataMean) {
   params.probeInit = ProbeInit::Auto;
   const Image<cfloat> probe = initialProbe(params, scan);
   expectCentredAndNormalised(probe, scan, "auto");
-  std::complex<double> inner{0.0, 0.0};
-  double a = 0.0;
-  double b = 0.0;
-  for (std::size_t i = 0; i < probe.size(); ++i) {
-    const std::complex<double> p(probe.data()[i].re, probe.data()[i].im);
-    const std::complex<double> c(carried.data()[i].re, carried.data()[i].im);
-    inner += std::conj(c) * p;
-    a += std::norm(p);
-    b += std::norm(c);
-  }
-  EXPECT_NEAR(std::abs(inner) / std::sqrt(a * b), 1.0, 1e-6) << "the carried probe, rescaled";
+  EXPECT_NEAR(testing::normalisedOverlap(probe, carried), 1.0, 1e-6)
+      << "the carried probe, rescaled";
 }
 
 TEST(InitialProbe, ApertureDefaultsToHalfTheWindow) {

@@ -20,6 +20,7 @@
 #include "core/Error.hpp"
 #include "io/Formats.hpp"
 #include "render/Render.hpp"
+#include "support/Overlap.hpp"
 
 namespace ptyx {
 namespace {
@@ -476,17 +477,7 @@ TEST(Simulator, NominalProbeIsTheOpticsWithTheDefocusOff) {
   const Image<cfloat>& guess = *scan.probe;
   const Image<cfloat>& truth = scan.truth->probe;
   ASSERT_EQ(guess.rows(), truth.rows());
-  std::complex<double> inner{0.0, 0.0};
-  double g = 0.0;
-  double t = 0.0;
-  for (std::size_t i = 0; i < guess.size(); ++i) {
-    const std::complex<double> a(guess.data()[i].re, guess.data()[i].im);
-    const std::complex<double> b(truth.data()[i].re, truth.data()[i].im);
-    inner += std::conj(b) * a;
-    g += std::norm(a);
-    t += std::norm(b);
-  }
-  const double overlap = std::abs(inner) / std::sqrt(g * t);
+  const double overlap = testing::normalisedOverlap(guess, truth);
   EXPECT_GT(overlap, 0.3) << "a guess of the same optics";
   EXPECT_LT(overlap, 0.99) << "not the truth";
   // Stored and read back with the scan.
