@@ -64,6 +64,11 @@ class Backend {
   virtual ~Backend() = default;
   [[nodiscard]] virtual std::string name() const = 0;
 
+  /// How this backend will transform M x M frames, settled before load() on rank 0 and adopted
+  /// by every other rank, so that a frame's result does not depend on the rank holding it (the
+  /// CPU backend's measured FFT plans, math/FftWisdom.hpp). Default: nothing to settle.
+  virtual std::string settleTransforms(std::size_t /*frameSize*/) { return {}; }
+  virtual void adoptTransforms(const std::string& /*settled*/) {}
   /// Copies the frames in (replacing any previous set) and plans the FFTs for them.
   virtual void load(const FrameSet& frames) = 0;
   [[nodiscard]] virtual std::size_t frameCount() const = 0;

@@ -160,6 +160,11 @@ void Reconstructor::start(std::span<const FrameWindow> windows) {
       scan_.magnitudes.span().subspan(frames_.first * pixels, frames_.count() * pixels);
   frames.mask = scan_.mask.span();
   frames.windows = windows;
+  // Every rank transforms its frames as rank 0 settled, so no frame's result depends on which
+  // rank holds it (measured FFT plans differ between machines and between measurements).
+  std::string settled = comm_.rank() == 0 ? backend_.settleTransforms(m) : std::string();
+  broadcastString(comm_, settled, 0);
+  if (comm_.rank() != 0) backend_.adoptTransforms(settled);
   backend_.load(frames);
 
   probe_ = initialProbe(params_, scan_);

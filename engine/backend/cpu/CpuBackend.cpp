@@ -10,6 +10,7 @@
 
 #include "core/Error.hpp"
 #include "math/Fft.hpp"
+#include "math/FftWisdom.hpp"
 #include "math/Kernels.hpp"
 
 // The per-pixel loops are compiled twice, for x86-64-v3 (AVX2, FMA) and for the baseline, and the
@@ -268,6 +269,14 @@ CpuBackend::CpuBackend(const BackendOptions& options)
 
 CpuBackend::~CpuBackend() = default;
 
+std::string CpuBackend::settleTransforms(std::size_t frameSize) {
+  return fftwisdom::settle(frameSize);
+}
+
+void CpuBackend::adoptTransforms(const std::string& settled) {
+  fftwisdom::adopt(settled);
+}
+
 void CpuBackend::load(const FrameSet& frames) {
   const std::size_t m = frames.frameSize;
   if (m == 0) throw Error("cpu backend: frame size is zero");
@@ -305,16 +314,11 @@ void CpuBackend::load(const FrameSet& frames) {
     b->model.push_back(allocate<cfloat>(pixels, "model scratch"));
   }
   b->frameSums.resize(n);
-  {
-    // ESTIMATE plans are deterministic (MEASURE may pick a different algorithm per run and so
-    // change the last bits), and planning never touches the arrays.
-    const std::lock_guard lock(fftwPlannerMutex());
-    const int mi = static_cast<int>(m);
-    cfloat* s = b->scratch.front().get();
-    b->forward = fftwf_plan_dft_2d(mi, mi, fftw(s), fftw(s), FFTW_FORWARD, FFTW_ESTIMATE);
-    b->inverse = fftwf_plan_dft_2d(mi, mi, fftw(s), fftw(s), FFTW_BACKWARD, FFTW_ESTIMATE);
-  }
-  if (b->forward == nullptr || b->inverse == nullptr) {
+  // Measured once per machine and frame size, then the same plans in every run (FftWisdom.hpp).
+  const fftwisdom::FramePlans plans = fftwisdom::planFrames(m, fftw(b->scratch.front().get()));
+  b->forward = plans.forward;
+  b->inverse = plans.inverse;
+  if (b->forward == nullptr) {
     throw Error("cpu backend: FFTW could not plan " + std::to_string(m) + "x" + std::to_string(m));
   }
 

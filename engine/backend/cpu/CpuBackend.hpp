@@ -22,6 +22,8 @@ class CpuBackend final : public Backend {
   CpuBackend& operator=(const CpuBackend&) = delete;
 
   [[nodiscard]] std::string name() const override { return "cpu"; }
+  std::string settleTransforms(std::size_t frameSize) override;
+  void adoptTransforms(const std::string& settled) override;
   void load(const FrameSet& frames) override;
   [[nodiscard]] std::size_t frameCount() const override { return count_; }
   void appendFrames(const FrameSet& added, const ModelView& model) override;
