@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -82,6 +83,17 @@ void AtomicFile::commit() {
   committed_ = true;
   // The rename itself lives in the directory; flush it so that it survives a power cut.
   syncToDisk(directoryOf(target_).string(), O_RDONLY | O_DIRECTORY, target_);
+}
+
+void writeFileAtomically(const std::string& path, const std::string& text) {
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.tempPath(), std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) throw Error(path + ": cannot be written");
+  }
+  file.commit();
 }
 
 }  // namespace ptyx

@@ -23,4 +23,7 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+/// Writes `text` to `path` through an AtomicFile; throws Error naming the file on failure.
+void writeFileAtomically(const std::string& path, const std::string& text);
+
 }  // namespace ptyx

@@ -257,14 +257,7 @@ void JobDirectory::writeStatus() {
     if (std::isfinite(last_.objectError)) j["object_error"] = last_.objectError;
   }
   const std::string path = (fs::path(dir_) / "status.json").string();
-  AtomicFile atomic(path);
-  {
-    std::ofstream out(atomic.tempPath());
-    out << j.dump(2) << '\n';
-    out.close();
-    if (!out) throw Error(path + ": cannot be written");
-  }
-  atomic.commit();
+  writeFileAtomically(path, j.dump(2) + '\n');
 }
 
 }  // namespace ptyx::job

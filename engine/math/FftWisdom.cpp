@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -52,11 +51,12 @@ struct AlignedFrame {
   fftwf_complex* data;
 };
 
-// Plans both directions on `scratch` from `wisdom` alone (WISDOM_ONLY) or by `flags`; the
-// process's wisdom is forgotten afterwards either way, so that no other plan in this process
-// (the simulator's, the scorer's) ever depends on whether frames were planned before it.
+// Plans both directions on `scratch` from `wisdom` by `flags` (with FFTW_WISDOM_ONLY: from the
+// wisdom alone), and puts the wisdom FFTW then holds in `exported` if asked. The process's
+// wisdom is forgotten afterwards either way, so that no other plan in this process (the
+// simulator's, the scorer's) ever depends on whether frames were planned before it.
 FramePlans planWith(const std::string& wisdom, std::size_t m, fftwf_complex* scratch,
-                    unsigned flags) {
+                    unsigned flags, std::string* exported = nullptr) {
   FramePlans plans;
   if (!wisdom.empty() && fftwf_import_wisdom_from_string(wisdom.c_str()) == 0) return plans;
   const int n = static_cast<int>(m);
@@ -66,28 +66,28 @@ FramePlans planWith(const std::string& wisdom, std::size_t m, fftwf_complex* scr
     if (plans.forward != nullptr) fftwf_destroy_plan(plans.forward);
     if (plans.inverse != nullptr) fftwf_destroy_plan(plans.inverse);
     plans = {};
+  } else if (exported != nullptr) {
+    const std::unique_ptr<char, decltype(&std::free)> text(fftwf_export_wisdom_to_string(),
+                                                           &std::free);
+    if (text) *exported = text.get();
   }
   fftwf_forget_wisdom();
   return plans;
 }
 
+void destroy(const FramePlans& plans) {
+  if (plans.forward != nullptr) fftwf_destroy_plan(plans.forward);
+  if (plans.inverse != nullptr) fftwf_destroy_plan(plans.inverse);
+}
+
 // `wisdom` with M x M plans measured into it (FFTW times candidates on a scratch frame); empty
-// when FFTW cannot plan that size.
-std::string measure(const std::string& wisdom, std::size_t m) {
+// when FFTW cannot plan that size. A wisdom FFTW cannot read is replaced.
+std::string measure(std::string wisdom, std::size_t m) {
   const AlignedFrame scratch(m);
-  if (!wisdom.empty()) fftwf_import_wisdom_from_string(wisdom.c_str());
-  const int n = static_cast<int>(m);
-  fftwf_plan f = fftwf_plan_dft_2d(n, n, scratch.data, scratch.data, FFTW_FORWARD, rigour(m));
-  fftwf_plan i = fftwf_plan_dft_2d(n, n, scratch.data, scratch.data, FFTW_BACKWARD, rigour(m));
-  std::string measured;
-  if (f != nullptr && i != nullptr) {
-    const std::unique_ptr<char, decltype(&std::free)> text(fftwf_export_wisdom_to_string(),
-                                                           &std::free);
-    if (text) measured = text.get();
-  }
-  if (f != nullptr) fftwf_destroy_plan(f);
-  if (i != nullptr) fftwf_destroy_plan(i);
+  if (fftwf_import_wisdom_from_string(wisdom.c_str()) == 0) wisdom.clear();
   fftwf_forget_wisdom();
+  std::string measured;
+  destroy(planWith(wisdom, m, scratch.data, rigour(m), &measured));
   return measured;
 }
 
@@ -95,10 +95,8 @@ bool covers(const std::string& wisdom, std::size_t m) {
   if (wisdom.empty()) return false;
   const AlignedFrame scratch(m);
   const FramePlans plans = planWith(wisdom, m, scratch.data, rigour(m) | FFTW_WISDOM_ONLY);
-  if (plans.forward == nullptr) return false;
-  fftwf_destroy_plan(plans.forward);
-  fftwf_destroy_plan(plans.inverse);
-  return true;
+  destroy(plans);
+  return plans.forward != nullptr;
 }
 
 std::string readFile(const std::string& path) {
@@ -165,13 +163,7 @@ std::string measureAndStore(const std::string& path, std::size_t m, std::string&
     return {};
   }
   try {
-    AtomicFile file(path);
-    {
-      std::ofstream out(file.tempPath(), std::ios::binary);
-      out << measured;
-      if (!out.flush()) throw Error(path + ": cannot write " + file.tempPath());
-    }
-    file.commit();
+    writeFileAtomically(path, measured);
   } catch (const Error& e) {
     why = e.what();
     return {};
