@@ -52,11 +52,14 @@ class ObjectScorer {
   Position origin_;
   std::size_t paddedRows_;
   std::size_t paddedCols_;
+  int threads_;
   Image<cfloat> truth_;          ///< on the object's grid, zero where the truth does not reach
   Image<std::uint8_t> covered_;  ///< non-zero where the truth reaches
   std::unique_ptr<Fft2> fft_;
   Image<std::uint8_t> region_;     ///< work arrays, reused
   Image<cfloat> a_, b_, aligned_;  ///< padded, padded, object-sized
+  Image<cfloat> truthSpectrum_;    ///< FFT of the padded truth within spectrumRegion_
+  Image<std::uint8_t> spectrumRegion_;
 };
 
 /// One score (see ObjectScorer): for a single call; a run keeps a scorer.

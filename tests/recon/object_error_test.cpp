@@ -99,8 +99,12 @@ TEST(ObjectError, AScorerKeptForARunScoresLikeAFreshOneWithAnyThreads) {
   }
 
   ObjectScorer kept(t, kRows, kCols, t.translationOrigin, 3);
-  (void)kept.score(a, all);  // leaves its work arrays dirty
-  const ObjectErrorResult again = kept.score(b, part);
+  const ObjectErrorResult first = kept.score(a, all);   // leaves its work arrays dirty
+  const ObjectErrorResult again = kept.score(b, part);  // another region: another truth spectrum
+  const ObjectErrorResult back = kept.score(a, all);
+  EXPECT_EQ(std::memcmp(&first.error, &back.error, sizeof(double)), 0)
+      << "the truth's spectrum kept for one region must not serve another: " << first.error
+      << " vs " << back.error;
   for (int threads : {1, 2}) {
     const ObjectErrorResult fresh =
         ObjectScorer(t, kRows, kCols, t.translationOrigin, threads).score(b, part);
