@@ -5,7 +5,11 @@
 #include <fftw3.h>
 #include <omp.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "core/Error.hpp"
@@ -37,6 +41,22 @@ struct FftwFree {
 template <class T>
 using FftwArray = std::unique_ptr<T[], FftwFree>;
 
+// Frames and waves are touched page by page on first use: 32768 faults for 128 MiB of 4 KiB
+// pages, a third of a second before the first iteration on the reference VM (kernel time in
+// perf). Asking for transparent huge pages, where the kernel grants them only on request (the
+// "madvise" setting), halves that and spares TLB misses later. Advice only: refused, nothing
+// changes.
+void preferHugePages(void* p, std::size_t bytes) {
+  constexpr std::size_t kWorthIt = std::size_t{4} << 20;
+  if (bytes < kWorthIt) return;
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto start = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t skip = ((start + page - 1) & ~(page - 1)) - start;  // to a page boundary
+  if (bytes <= skip + page) return;
+  const std::size_t length = (bytes - skip) & ~(page - 1);
+  madvise(static_cast<char*>(p) + skip, length, MADV_HUGEPAGE);
+}
+
 template <class T>
 FftwArray<T> allocate(std::size_t count, const char* what) {
   auto* p = static_cast<T*>(fftwf_malloc(sizeof(T) * std::max<std::size_t>(count, 1)));
@@ -44,6 +64,7 @@ FftwArray<T> allocate(std::size_t count, const char* what) {
     throw Error(std::string("cpu backend: cannot allocate ") + what + " (" +
                 std::to_string(sizeof(T) * count >> 20) + " MiB)");
   }
+  preferHugePages(p, sizeof(T) * count);
   return FftwArray<T>(p);
 }
 
