@@ -18,7 +18,7 @@ namespace ptyx::fftwisdom {
 /// The cache file measured plans are kept in; empty when measuring is off.
 std::string cachePath();
 
-/// The wisdom for in-place M x M transforms (both directions): this process's, else the cache
+/// The wisdom for M x M transforms (both directions, out of place): this process's, else the cache
 /// file's, else measured now (once, with the file locked against other processes) and stored.
 /// Empty when measuring is off or the cache cannot be kept; the reason is then said once on
 /// stderr and the frames use estimated plans.
@@ -34,9 +34,10 @@ struct FramePlans {
   bool measured = false;  ///< from settle()'s wisdom; false: FFTW's estimate
 };
 
-/// In-place M x M plans on `scratch` (M*M elements from fftwf_malloc, overwritten), for use with
-/// fftwf_execute_dft on any array of that alignment: measured from settle(m), else estimated.
-/// Null plans when FFTW cannot plan at all. The caller destroys them under fftwPlannerMutex().
-FramePlans planFrames(std::size_t m, fftwf_complex* scratch);
+/// M x M plans, forward from `a` into `b` and inverse from `b` into `a` (M*M elements each from
+/// fftwf_malloc, overwritten), for fftwf_execute_dft on any two separate arrays of that alignment;
+/// each transform may overwrite its input. Measured from settle(m), else estimated. Null plans
+/// when FFTW cannot plan at all. The caller destroys them under fftwPlannerMutex().
+FramePlans planFrames(std::size_t m, fftwf_complex* a, fftwf_complex* b);
 
 }  // namespace ptyx::fftwisdom

@@ -47,9 +47,10 @@ RankMemory planRank(const MemoryCase& c, int ranks) {
   m.hostModelBytes = base.model + (c.auxiliaryWaves ? (objectPixels + pixels) * kComplex : 0);
 
   if (c.target == MemoryTarget::CpuRam) {
-    // CpuBackend: magnitudes, mask (as floats), waves, per thread an FFT scratch and a model frame.
+    // CpuBackend: magnitudes, mask (as floats), waves, per thread two FFT scratch frames (the
+    // transforms are out of place) and a model frame.
     m.backendBytes = n * pixels * kFloat + pixels * kFloat + waves +
-                     std::max<std::size_t>(c.threads, 1) * 2 * pixels * kComplex;
+                     std::max<std::size_t>(c.threads, 1) * 3 * pixels * kComplex;
   } else {
     // CudaBackend (engine/backend/cuda/CudaBackend.cu, allocation for allocation).
     const std::size_t batch = cudaBatchFrames(n, pixels);

@@ -285,13 +285,14 @@ PTYX_CPU_CLONES void gatherProbeRows(std::size_t first, std::size_t last,
 }  // namespace
 
 struct CpuBackend::Buffers {
-  FftwArray<float> magnitudes;             // n x M x M, FFT order
-  FftwArray<float> valid;                  // M x M, 1 = constrained pixel, FFT order
-  FftwArray<cfloat> exitWaves;             // n x M x M
-  FftwArray<cfloat> auxiliary;             // n x M x M, general difference map only
-  std::vector<FftwArray<cfloat>> scratch;  // one frame per thread: z, then pi_a(z)
-  std::vector<FftwArray<cfloat>> model;    // one frame per thread: phi = P O of the frame
-  std::vector<StepSums> frameSums;         // per frame, summed in frame order
+  FftwArray<float> magnitudes;              // n x M x M, FFT order
+  FftwArray<float> valid;                   // M x M, 1 = constrained pixel, FFT order
+  FftwArray<cfloat> exitWaves;              // n x M x M
+  FftwArray<cfloat> auxiliary;              // n x M x M, general difference map only
+  std::vector<FftwArray<cfloat>> scratch;   // one frame per thread: z, then pi_a(z)
+  std::vector<FftwArray<cfloat>> spectrum;  // one frame per thread: FFT(z), projected
+  std::vector<FftwArray<cfloat>> model;     // one frame per thread: phi = P O of the frame
+  std::vector<StepSums> frameSums;          // per frame, summed in frame order
   // formExitWaves records the model here and the waves are formed on first use, so that a
   // caller that drops its own copy of the frames right after load() never holds both that copy
   // and the touched exit waves (the peak of a run).
@@ -355,11 +356,13 @@ void CpuBackend::load(const FrameSet& frames) {
 
   for (int t = 0; t < threads_; ++t) {
     b->scratch.push_back(allocate<cfloat>(pixels, "FFT scratch"));
+    b->spectrum.push_back(allocate<cfloat>(pixels, "FFT scratch"));
     b->model.push_back(allocate<cfloat>(pixels, "model scratch"));
   }
   b->frameSums.resize(n);
   // Measured once per machine and frame size, then the same plans in every run (FftWisdom.hpp).
-  const fftwisdom::FramePlans plans = fftwisdom::planFrames(m, fftw(b->scratch.front().get()));
+  const fftwisdom::FramePlans plans =
+      fftwisdom::planFrames(m, fftw(b->scratch.front().get()), fftw(b->spectrum.front().get()));
   b->forward = plans.forward;
   b->inverse = plans.inverse;
   if (b->forward == nullptr) {
@@ -551,12 +554,13 @@ StepSums CpuBackend::relaxedStep(const RelaxedStep& step, const ModelView& model
 
     formRelaxedInput(model.probe.data(), model.object.data() + window, objectCols_, psi, phi, z, m,
                      step.p, step.q, sums);
-    fftwf_execute_dft(b.forward, fftw(z), fftw(z));
+    cfloat* spectrum = b.spectrum[t].get();
+    fftwf_execute_dft(b.forward, fftw(z), fftw(spectrum));
     const bool more = j + 1 < count_;
-    projectModulus(z, b.magnitudes.get() + j * pixels_, b.valid.get(), m, scale,
+    projectModulus(spectrum, b.magnitudes.get() + j * pixels_, b.valid.get(), m, scale,
                    sums.fourierResidual, sums.magnitudeNorm, more ? psi + pixels_ : nullptr,
                    more ? b.magnitudes.get() + (j + 1) * pixels_ : nullptr);
-    fftwf_execute_dft(b.inverse, fftw(z), fftw(z));
+    fftwf_execute_dft(b.inverse, fftw(spectrum), fftw(z));
     if (sameModel) {
       updateWithWave(psi, phi, z, pixels_, step.a, step.b, step.c);
     } else {
@@ -582,17 +586,19 @@ void CpuBackend::reflectModulus(float gammaA) {
   const float scale = 1.0F / static_cast<float>(pixels_);
 #pragma omp parallel for num_threads(threads_) schedule(static)
   for (std::size_t j = 0; j < count_; ++j) {
-    cfloat* z = b.scratch[static_cast<std::size_t>(omp_get_thread_num())].get();
+    const auto t = static_cast<std::size_t>(omp_get_thread_num());
+    cfloat* z = b.scratch[t].get();
+    cfloat* spectrum = b.spectrum[t].get();
     const cfloat* psi = b.exitWaves.get() + j * pixels_;
-    std::copy_n(psi, pixels_, z);
-    fftwf_execute_dft(b.forward, fftw(z), fftw(z));
+    std::copy_n(psi, pixels_, z);  // the forward transform may overwrite its input
+    fftwf_execute_dft(b.forward, fftw(z), fftw(spectrum));
     double residual = 0.0;  // the metrics come from relaxedStep; these sums are not used
     double norm = 0.0;
     const bool more = j + 1 < count_;
-    projectModulus(z, b.magnitudes.get() + j * pixels_, b.valid.get(), frameSize_, scale, residual,
-                   norm, more ? psi + pixels_ : nullptr,
+    projectModulus(spectrum, b.magnitudes.get() + j * pixels_, b.valid.get(), frameSize_, scale,
+                   residual, norm, more ? psi + pixels_ : nullptr,
                    more ? b.magnitudes.get() + (j + 1) * pixels_ : nullptr);
-    fftwf_execute_dft(b.inverse, fftw(z), fftw(z));
+    fftwf_execute_dft(b.inverse, fftw(spectrum), fftw(z));
     reflectInto(b.auxiliary.get() + j * pixels_, z, psi, pixels_, gammaA);
   }
 }
@@ -602,7 +608,8 @@ std::size_t CpuBackend::residentBytes() const {
   const std::size_t frames = count_ * pixels_;
   std::size_t bytes = frames * (sizeof(float) + sizeof(cfloat)) + pixels_ * sizeof(float);
   if (buffers_->auxiliary) bytes += frames * sizeof(cfloat);
-  bytes += (buffers_->scratch.size() + buffers_->model.size()) * pixels_ * sizeof(cfloat);
+  bytes += (buffers_->scratch.size() + buffers_->spectrum.size() + buffers_->model.size()) *
+           pixels_ * sizeof(cfloat);
   return bytes;
 }
 
