@@ -542,7 +542,10 @@ StepSums CpuBackend::relaxedStep(const RelaxedStep& step, const ModelView& model
   Buffers& b = *buffers_;
   std::fill(b.frameSums.begin(), b.frameSums.end(), StepSums{});
 
-#pragma omp parallel for num_threads(threads_) schedule(static)
+  // Frames are handed out a few at a time: a thread the desktop pre-empts (the window drawing a
+  // snapshot) leaves its frames to the others instead of holding the step at its end. Each
+  // frame's result and sums are its own, so the schedule never changes a bit.
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 4)
   for (std::size_t j = 0; j < count_; ++j) {
     const auto t = static_cast<std::size_t>(omp_get_thread_num());
     cfloat* z = b.scratch[t].get();
