@@ -225,22 +225,23 @@ ObjectErrorResult ObjectScorer::score(const Image<cfloat>& object,
   ObjectErrorResult result;
   result.error = scaledError(object, t, region, threads);
 
-  // `out`, zero-padded, from the object-sized `a` (masked by the region if asked).
-  auto pad = [&](const Image<cfloat>& a, bool maskIt, Image<cfloat>& out) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (std::size_t r = 0; r < prows; ++r) {
-      for (std::size_t c = 0; c < pcols; ++c) {
-        const bool inside = r < rows && c < cols && (!maskIt || region(r, c) != 0);
-        out(r, c) = inside ? a(r, c) : cfloat{};
-      }
-    }
-  };
-  // out(r, c) = f(r, c) over the padded grid, by rows on the threads.
+  // out(r, c) = f(r, c) over all of `out`, by rows on the threads.
   auto fill = [&](Image<cfloat>& out, auto f) {
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::size_t r = 0; r < out.rows(); ++r) {
       for (std::size_t c = 0; c < out.cols(); ++c) out(r, c) = f(r, c);
     }
+  };
+  auto inside = [&](std::size_t r, std::size_t c) { return r < rows && c < cols; };
+  // `out`, zero-padded, from the object-sized `a` (masked by the region if asked).
+  auto pad = [&](const Image<cfloat>& a, bool maskIt, Image<cfloat>& out) {
+    fill(out, [&](std::size_t r, std::size_t c) {
+      return inside(r, c) && (!maskIt || region(r, c) != 0) ? a(r, c) : cfloat{};
+    });
+  };
+  // O conj(T) over the region, zero elsewhere (padded).
+  auto productWithTruth = [&](std::size_t r, std::size_t c) {
+    return inside(r, c) && region(r, c) != 0 ? conjMul(t(r, c), aligned_(r, c)) : cfloat{};
   };
 
   // 1. Common shift: peak of the cross-correlation of object and truth.
@@ -284,9 +285,7 @@ ObjectErrorResult ObjectScorer::score(const Image<cfloat>& object,
 
   // 2. Linear phase ramp: peak of the spectrum of O conj(T), in cycles per padded width.
   Image<cfloat>& q = a_;
-  fill(q, [&](std::size_t r, std::size_t c) {
-    return r < rows && c < cols && region(r, c) != 0 ? conjMul(t(r, c), aligned(r, c)) : cfloat{};
-  });
+  fill(q, productWithTruth);
   fft_->forward(q);
   const Peak ramp = findPeak(q, threads);
   if (std::abs(ramp.row) > 0.02 || std::abs(ramp.col) > 0.02) {
@@ -300,9 +299,7 @@ ObjectErrorResult ObjectScorer::score(const Image<cfloat>& object,
   // pure ramp, weighted by the intensities). Kept only where it helps: with a ramp of a cycle or
   // more the shift of step 1 is off, and the step can then make things worse.
   const double coarse = scaledError(aligned, t, region, threads);
-  fill(q, [&](std::size_t r, std::size_t c) {
-    return r < rows && c < cols && region(r, c) != 0 ? conjMul(t(r, c), aligned(r, c)) : cfloat{};
-  });
+  fill(q, productWithTruth);
   struct Steps {
     Z alongRows{0.0, 0.0};  // q is zero outside the region: pairs leaving it add nothing
     Z alongCols{0.0, 0.0};
