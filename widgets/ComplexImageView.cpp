@@ -2,6 +2,7 @@
 #include "widgets/ColourTables.hpp"
 
 #include <QMouseEvent>
+#include <QPainter>
 
 #include <algorithm>
 #include <cmath>
@@ -17,8 +18,6 @@
 #include <vtkLookupTable.h>
 #include <vtkPointData.h>
 #include <vtkRenderer.h>
-#include <vtkScalarBarActor.h>
-#include <vtkTextProperty.h>
 #include <vtkUnsignedCharArray.h>
 
 namespace ptyx::widgets {
@@ -96,9 +95,16 @@ ComplexImageView::ComplexImageView(QWidget* parent) : VtkRenderWidget(parent) {
 
   const char* titles[3] = {"amplitude", "phase", "phase"};
   for (std::size_t i = 0; i < 3; ++i) {
+    bars_[i].setTitle(QString::fromLatin1(titles[i]));
+    bars_[i].setColours(tables_[i]);
+    bars_[i].setRange(current_[i].low, current_[i].high);
+  }
+  bars_[2].setRange(-kPi, kPi);
+  for (std::size_t i = 0; i < 3; ++i) {
     vtkImageActor* actor = actors_[i];
     actor->GetMapper()->SetInputData(images_[i]);
     actor->GetMapper()->BorderOn();  // edge pixels drawn whole, not cut at their centres
+    actor->GetMapper()->SetNumberOfThreads(1);
     vtkImageProperty* property = actor->GetProperty();
     property->SetInterpolationTypeToNearest();
     if (i < 2) {
@@ -106,14 +112,10 @@ ComplexImageView::ComplexImageView(QWidget* parent) : VtkRenderWidget(parent) {
       property->UseLookupTableScalarRangeOn();
     }  // the complex panel holds RGB colours, shown as they are
 
-    vtkScalarBarActor* bar = bars_[i];
-    styleColourBar(bar, tables_[i], titles[i]);
-
     vtkRenderer* renderer = renderers_[i];
     renderer->SetBackground(kBackground[0], kBackground[1], kBackground[2]);
     renderer->SetActiveCamera(camera_);
     renderer->AddViewProp(actor);
-    renderer->AddViewProp(bar);
   }
   updateLayout();
 }
@@ -216,6 +218,7 @@ void ComplexImageView::setColormap(Panel panel, Colormap map) {
   if (panel == Panel::Complex) return;
   maps_[index(panel)] = map;
   fillLookupTable(tables_[index(panel)], map);
+  bars_[index(panel)].setColours(tables_[index(panel)]);
   requestRender();
 }
 
@@ -251,6 +254,7 @@ void ComplexImageView::updateColours(Panel panel) {
     complexStale_ = true;
   } else {
     tables_[i]->SetTableRange(current_[i].low, current_[i].high);
+    bars_[i].setRange(current_[i].low, current_[i].high);
   }
 }
 
@@ -291,12 +295,17 @@ std::vector<Panel> ComplexImageView::visiblePanels() const {
 void ComplexImageView::updateBarGeometry() {
   // A fixed width in (logical) pixels: labels need the same room in a narrow panel as in a wide
   // one, and, their size following the pixel ratio, the same room on a high-density screen.
-  const double panelPixels =
-      std::max(1.0, width() / static_cast<double>(visiblePanels().size()));
+  const double panelPixels = std::max(1.0, width() / static_cast<double>(visiblePanels().size()));
   barShare_ = std::clamp(kBarPixels / panelPixels, 0.05, 0.5);
-  for (auto& bar : bars_) {
-    bar->GetPositionCoordinate()->SetValue(1.0 - barShare_ + 4.0 / panelPixels, 0.08);
-    bar->SetWidth(barShare_ - 8.0 / panelPixels);
+}
+
+void ComplexImageView::paintOverlay(QPainter& painter) {
+  const std::vector<Panel> panels = visiblePanels();
+  const double panelWidth = width() / static_cast<double>(panels.size());
+  for (std::size_t k = 0; k < panels.size(); ++k) {
+    const double right = panelWidth * static_cast<double>(k + 1);
+    const double barWidth = barShare_ * panelWidth;
+    bars_[index(panels[k])].paint(painter, QRectF(right - barWidth, 0.0, barWidth, height()));
   }
 }
 
@@ -354,7 +363,7 @@ vtkCamera* ComplexImageView::camera() const {
 vtkRenderer* ComplexImageView::renderer(Panel panel) const {
   return renderers_[index(panel)];
 }
-vtkScalarBarActor* ComplexImageView::colourBar(Panel panel) const {
+const ColourBar& ComplexImageView::colourBar(Panel panel) const {
   return bars_[index(panel)];
 }
 

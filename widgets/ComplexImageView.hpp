@@ -12,6 +12,7 @@
 #include "core/Array.hpp"
 #include "core/Complex.hpp"
 #include "render/Render.hpp"
+#include "widgets/ColourBar.hpp"
 #include "widgets/VtkRenderWidget.hpp"
 
 class vtkCamera;
@@ -20,7 +21,6 @@ class vtkImageActor;
 class vtkImageData;
 class vtkLookupTable;
 class vtkRenderer;
-class vtkScalarBarActor;
 class vtkUnsignedCharArray;
 
 namespace ptyx::widgets {
@@ -87,7 +87,7 @@ class ComplexImageView : public VtkRenderWidget {
   /// The camera all panels share; link it to other views with CameraLink.
   [[nodiscard]] vtkCamera* camera() const;
   [[nodiscard]] vtkRenderer* renderer(Panel panel) const;
-  [[nodiscard]] vtkScalarBarActor* colourBar(Panel panel) const;
+  [[nodiscard]] const ColourBar& colourBar(Panel panel) const;
   /// Panels on screen, left to right.
   [[nodiscard]] std::vector<Panel> visiblePanels() const;
   /// Widget coordinates (logical pixels) of the centre of image pixel (column, row) in `panel`;
@@ -103,6 +103,7 @@ class ComplexImageView : public VtkRenderWidget {
  protected:
   void resizeFrame(int w, int h) override;
   void renderFrame() override;
+  void paintOverlay(QPainter& painter) override;
   void mouseMoveEvent(QMouseEvent* event) override;
   void leaveEvent(QEvent* event) override;
 
@@ -126,7 +127,7 @@ class ComplexImageView : public VtkRenderWidget {
   std::array<vtkNew<vtkRenderer>, 3> renderers_;
   std::array<vtkNew<vtkImageActor>, 3> actors_;
   std::array<vtkNew<vtkLookupTable>, 3> tables_;
-  std::array<vtkNew<vtkScalarBarActor>, 3> bars_;
+  std::array<ColourBar, 3> bars_;
   std::array<Colormap, 3> maps_{Colormap::Sequential, Colormap::Cyclic, Colormap::Cyclic};
   std::array<bool, 3> auto_{true, false, true};
   std::array<ValueRange, 3> fixed_{};

@@ -5,6 +5,7 @@
 #include <QCheckBox>
 #include <QLabel>
 #include <QMouseEvent>
+#include <QPainter>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
@@ -16,20 +17,16 @@
 #include <vtkActor.h>
 #include <vtkCamera.h>
 #include <vtkCellArray.h>
-#include <vtkDoubleArray.h>
 #include <vtkImageActor.h>
 #include <vtkImageData.h>
 #include <vtkImageMapper3D.h>
 #include <vtkImageProperty.h>
-#include <vtkLookupTable.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
 #include <vtkPolyDataMapper.h>
 #include <vtkProperty.h>
 #include <vtkRenderer.h>
-#include <vtkScalarBarActor.h>
-#include <vtkTextProperty.h>
 #include <vtkUnsignedCharArray.h>
 
 #include "core/Error.hpp"
@@ -43,6 +40,16 @@ constexpr double kBarPixels =
 constexpr double kBackground[3] = {0.11, 0.11, 0.13};
 constexpr double kAutoDecades = 7.0;  // the automatic floor is at most this far below the top
 constexpr int kMaxBarLabels = 8;
+
+/// "10" with `exponent` in superscript digits: 10⁶, 10⁻².
+QString powerOfTen(int exponent) {
+  static const char16_t kDigits[] = u"⁰¹²³⁴⁵⁶⁷⁸⁹";
+  QString text = QStringLiteral("10");
+  if (exponent < 0) text += QChar(u'⁻');
+  const QString digits = QString::number(std::abs(exponent));
+  for (QChar d : digits) text += QChar(kDigits[d.digitValue()]);
+  return text;
+}
 
 }  // namespace
 
@@ -60,6 +67,7 @@ class DiffractionView::Canvas final : public VtkRenderWidget {
     owner_->beforePaint();
     VtkRenderWidget::renderFrame();
   }
+  void paintOverlay(QPainter& painter) override { owner_->paintBar(painter); }
   void mouseMoveEvent(QMouseEvent* event) override {
     VtkRenderWidget::mouseMoveEvent(event);
     owner_->canvasMouseMoved(event->position());
@@ -79,9 +87,6 @@ struct DiffractionView::Pipeline {
   vtkNew<vtkImageData> image;
   vtkNew<vtkUnsignedCharArray> rgb;  // colours composed here: log scale and mask in one pass
   vtkNew<vtkImageActor> actor;
-  vtkNew<vtkLookupTable> table;  // in counts, log10: drives the colour bar only
-  vtkNew<vtkScalarBarActor> bar;
-  vtkNew<vtkDoubleArray> barLabels;
   vtkNew<vtkPoints> crossPoints;
   vtkNew<vtkCellArray> crossLines;
   vtkNew<vtkPolyData> cross;
@@ -133,6 +138,7 @@ DiffractionView::DiffractionView(QWidget* parent)
   p.image->GetPointData()->SetScalars(p.rgb);
   p.actor->GetMapper()->SetInputData(p.image);
   p.actor->GetMapper()->BorderOn();
+  p.actor->GetMapper()->SetNumberOfThreads(1);
   p.actor->GetProperty()->SetInterpolationTypeToNearest();
 
   // Centre crosshair, a little in front of the image; open in the middle so that the central
@@ -145,15 +151,13 @@ DiffractionView::DiffractionView(QWidget* parent)
   p.crossActor->GetProperty()->SetLineWidth(1.0F);
   p.crossActor->GetProperty()->LightingOff();
 
-  p.table->SetScaleToLog10();
-  styleColourBar(p.bar, p.table, "counts");
+  bar_.setTitle(tr("counts"));
 
   p.camera->ParallelProjectionOn();
   p.renderer->SetActiveCamera(p.camera);
   p.renderer->SetBackground(kBackground[0], kBackground[1], kBackground[2]);
   p.renderer->AddViewProp(p.actor);
   p.renderer->AddViewProp(p.crossActor);
-  p.renderer->AddViewProp(p.bar);
   canvas_->renderWindow()->AddRenderer(p.renderer);
 
   setColormap(map_);
@@ -218,7 +222,7 @@ void DiffractionView::setFrames(const Stack<float>& magnitudes, const Image<std:
   updateCentreMarker();
   updateImage();
   vtk_->actor->SetVisibility(frames_ > 0);
-  vtk_->bar->SetVisibility(frames_ > 0);
+  bar_.setVisible(frames_ > 0);
   canvas_->requestRender();
   if (frame_ != previous) emit frameChanged(frame_);
 }
@@ -272,7 +276,10 @@ void DiffractionView::setColormap(Colormap map) {
   for (int i = 0; i < kTableColours; ++i) {
     table_[static_cast<std::size_t>(i)] = colour(map, static_cast<double>(i) / (kTableColours - 1));
   }
-  fillLookupTable(vtk_->table, map);
+  std::vector<QRgb> colours(table_.size());
+  std::transform(table_.begin(), table_.end(), colours.begin(),
+                 [](Rgb c) { return qRgb(c.r, c.g, c.b); });
+  bar_.setColours(colours);
   updateImage();
   canvas_->requestRender();
 }
@@ -309,33 +316,29 @@ void DiffractionView::updateRange() {
     if (!(low < high)) low = high * 1e-3;  // a single level (e.g. one lit pixel)
   }
   range_ = {low, high};
-  vtk_->table->SetTableRange(low, high);
+  bar_.setRange(low, high, ColourBar::Scale::Log10);
   updateBarLabels();
 }
 
 void DiffractionView::updateBarLabels() {
-  // Labels on whole decades (1, 10, 100, ...) where the range holds two or more; VTK's evenly
-  // spaced log labels otherwise.
+  // Labels on whole decades (1, 10, 100, ...) where the range holds two or more; evenly spaced
+  // log labels otherwise.
   const double lo = std::log10(range_.low);
   const double hi = std::log10(range_.high);
   const int first = static_cast<int>(std::ceil(lo - 1e-9));
   const int last = static_cast<int>(std::floor(hi + 1e-9));
   const int decades = last - first + 1;
-  vtkScalarBarActor* bar = vtk_->bar;
+  std::vector<ColourBar::Label> labels;
   if (decades >= 2) {
     const int step = (decades + kMaxBarLabels - 1) / kMaxBarLabels;
-    vtk_->barLabels->Reset();
-    for (int k = first; k <= last; k += step) vtk_->barLabels->InsertNextValue(std::pow(10.0, k));
-    vtk_->barLabels->Modified();
-    bar->SetCustomLabels(vtk_->barLabels);
-    bar->UseCustomLabelsOn();
     // One style for all labels: plain numbers for 0.1 .. 10^4, powers of ten beyond.
     const bool plain = first >= -1 && last <= 4;
-    bar->SetLabelFormat(plain ? "%g" : "%.0e");
-  } else {
-    bar->UseCustomLabelsOff();
-    bar->SetLabelFormat("%-#6.3g");
+    for (int k = first; k <= last; k += step) {
+      const double value = std::pow(10.0, k);
+      labels.push_back({value, plain ? QString::number(value, 'g', 6) : powerOfTen(k)});
+    }
   }
+  bar_.setLabels(std::move(labels));
 }
 
 void DiffractionView::updateImage() {
@@ -401,8 +404,11 @@ void DiffractionView::updateCentreMarker() {
 void DiffractionView::updateBarGeometry() {
   const double pixels = std::max(1.0, static_cast<double>(canvas_->width()));  // logical, as labels
   vtk_->barShare = std::clamp(kBarPixels / pixels, 0.05, 0.5);
-  vtk_->bar->GetPositionCoordinate()->SetValue(1.0 - vtk_->barShare + 4.0 / pixels, 0.08);
-  vtk_->bar->SetWidth(vtk_->barShare - 8.0 / pixels);
+}
+
+void DiffractionView::paintBar(QPainter& painter) {
+  const double room = vtk_->barShare * canvas_->width();
+  bar_.paint(painter, QRectF(canvas_->width() - room, 0.0, room, canvas_->height()));
 }
 
 void DiffractionView::fitCamera() {
@@ -435,8 +441,8 @@ VtkRenderWidget* DiffractionView::canvas() const {
   return canvas_;
 }
 
-vtkScalarBarActor* DiffractionView::colourBar() const {
-  return vtk_->bar;
+const ColourBar& DiffractionView::colourBar() const {
+  return bar_;
 }
 
 QPointF DiffractionView::canvasPosition(double row, double column) const {

@@ -16,13 +16,14 @@
 
 #include "core/Array.hpp"
 #include "render/Render.hpp"
+#include "widgets/ColourBar.hpp"
 #include "widgets/ComplexImageView.hpp"  // ValueRange
 
 class QCheckBox;
 class QLabel;
+class QPainter;
 class QSlider;
 class QSpinBox;
-class vtkScalarBarActor;
 
 namespace ptyx::widgets {
 
@@ -79,7 +80,7 @@ class DiffractionView : public QWidget {
   /// Canvas coordinates (logical pixels) of the centre of pixel (row, column).
   [[nodiscard]] QPointF canvasPosition(double row, double column) const;
   [[nodiscard]] QSlider* frameSlider() const { return slider_; }
-  [[nodiscard]] vtkScalarBarActor* colourBar() const;
+  [[nodiscard]] const ColourBar& colourBar() const;
 
  signals:
   void frameChanged(int frame);
@@ -96,6 +97,7 @@ class DiffractionView : public QWidget {
   void updateCentreMarker();
   void updateBarLabels();
   void updateBarGeometry();
+  void paintBar(QPainter& painter);
   void fitCamera();
   void beforePaint();
   void canvasResized();
@@ -120,6 +122,7 @@ class DiffractionView : public QWidget {
   bool maskVisible_ = true;
   Colormap map_ = Colormap::Sequential;
   std::vector<Rgb> table_;     // the colour map sampled
+  ColourBar bar_;              // in counts, on a log scale
   double floorSetting_ = 0.0;  // 0 = automatic
   double brightest_ = 0.0;     // over the good pixels of all frames
   double dimmest_ = 0.0;       // smallest positive good pixel of all frames

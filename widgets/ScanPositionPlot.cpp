@@ -3,6 +3,7 @@
 
 #include <QHelpEvent>
 #include <QMouseEvent>
+#include <QPainter>
 #include <QToolTip>
 #include <QWheelEvent>
 
@@ -26,7 +27,6 @@
 #include <vtkPlotPoints.h>
 #include <vtkRenderWindow.h>
 #include <vtkRenderer.h>
-#include <vtkScalarBarActor.h>
 #include <vtkTable.h>
 #include <vtkTextProperty.h>
 #include <vtkTransform2D.h>
@@ -38,7 +38,7 @@ namespace ptyx::widgets {
 namespace {
 
 constexpr int kPointColours = 256;   // points need fewer shades than images
-constexpr double kBarPixels = 96.0;  // width of the colour bar's renderer at the right
+constexpr double kBarPixels = 96.0;  // room for the colour bar at the right (logical pixels)
 // Room round the plot area for tick labels and axis titles, and the sizes of what is drawn, in
 // logical pixels: times the pixel ratio in the chart's scene, whose units are device pixels.
 constexpr float kLeftBorder = 66.0F;
@@ -128,21 +128,8 @@ ScanPositionPlot::ScanPositionPlot(QWidget* parent) : VtkRenderWidget(parent) {
   renderer_->AddActor(actor_);
   renderWindow()->AddRenderer(renderer_);
 
-  bar_->SetLookupTable(table_);
-  bar_->SetOrientationToVertical();
-  bar_->SetMaximumNumberOfColors(kPointColours);
-  bar_->UnconstrainedFontSizeOn();
-  bar_->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
-  bar_->GetPositionCoordinate()->SetValue(0.04, 0.12);
-  bar_->SetWidth(0.92);
-  bar_->SetHeight(0.8);
-  bar_->SetBarRatio(0.25);
-  bar_->SetNumberOfLabels(5);
-  styleText(bar_->GetTitleTextProperty(), 12);
-  styleText(bar_->GetLabelTextProperty(), 11);
-  barRenderer_->SetBackground(1.0, 1.0, 1.0);
-  barRenderer_->AddViewProp(bar_);
-  renderWindow()->AddRenderer(barRenderer_);
+  bar_.setColours(table_);
+  bar_.setTextColour(QColor(38, 38, 38));
 
   style_->SetScene(actor_->GetScene());
   setInteractorStyle(style_);
@@ -220,11 +207,11 @@ void ScanPositionPlot::updateColours() {
   value_->Modified();
   points_->Modified();
   table_->SetTableRange(low, high);
-  const QByteArray title = valueName_.toUtf8();
-  bar_->SetTitle(title.constData());
+  bar_.setRange(low, high);
+  bar_.setTitle(valueName_);
   // Frame indices are whole numbers; errors and the like want three significant digits.
-  bar_->SetLabelFormat(byIndex_ ? "%.0f" : "%-#6.3g");
-  bar_->SetVisibility(!positions_.empty());
+  bar_.setLabelFormat(byIndex_ ? "%.0f" : "%#.3g");
+  bar_.setVisible(!positions_.empty());
   requestRender();
 }
 
@@ -270,7 +257,7 @@ void ScanPositionPlot::updateSelection() {
 }
 
 void ScanPositionPlot::updateLayout() {
-  // The chart on the left, the colour bar in its own renderer at the right. The chart's
+  // The chart on the left, the colour bar (drawn by paintOverlay) at the right. The chart's
   // renderer starts at the window's origin, so its scene coordinates are window pixels.
   const int* size = renderWindow()->GetSize();
   const double w = std::max(1, size[0]);
@@ -278,7 +265,7 @@ void ScanPositionPlot::updateLayout() {
   const auto ratio = static_cast<float>(devicePixelRatioF());
   const double split = std::clamp(1.0 - kBarPixels * ratio / w, 0.5, 1.0);
   renderer_->SetViewport(0.0, 0.0, split, 1.0);
-  barRenderer_->SetViewport(split, 0.0, 1.0, 1.0);
+  barShare_ = 1.0 - split;
   const float left = kLeftBorder * ratio;
   const float bottom = kBottomBorder * ratio;
   const auto plotWidth = static_cast<float>(std::max(1.0, split * w - left - kRightBorder * ratio));
@@ -368,7 +355,7 @@ vtkChartXY* ScanPositionPlot::chart() const {
 vtkTable* ScanPositionPlot::points() const {
   return points_;
 }
-vtkScalarBarActor* ScanPositionPlot::colourBar() const {
+const ColourBar& ScanPositionPlot::colourBar() const {
   return bar_;
 }
 
@@ -402,6 +389,13 @@ void ScanPositionPlot::resizeFrame(int w, int h) {
 void ScanPositionPlot::renderFrame() {
   if (fitPending_) fitAxes();
   VtkRenderWidget::renderFrame();
+}
+
+void ScanPositionPlot::paintOverlay(QPainter& painter) {
+  // No renderer covers the bar's room: VTK leaves it as it was, so it is cleared here.
+  const QRectF room(width() * (1.0 - barShare_), 0.0, width() * barShare_, height());
+  painter.fillRect(room, Qt::white);
+  bar_.paint(painter, room);
 }
 
 void ScanPositionPlot::mousePressEvent(QMouseEvent* event) {

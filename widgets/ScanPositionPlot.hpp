@@ -13,6 +13,7 @@
 #include <vtkNew.h>
 
 #include "core/Scan.hpp"
+#include "widgets/ColourBar.hpp"
 #include "widgets/VtkRenderWidget.hpp"
 
 class vtkChartXY;
@@ -23,7 +24,6 @@ class vtkLookupTable;
 class vtkPlotPoints;
 class vtkPlot;
 class vtkRenderer;
-class vtkScalarBarActor;
 class vtkTable;
 
 namespace ptyx::widgets {
@@ -71,7 +71,7 @@ class ScanPositionPlot : public VtkRenderWidget {
   [[nodiscard]] vtkChartXY* chart() const;
   /// Columns: column (x), row (y), frame, colour value; one row per frame.
   [[nodiscard]] vtkTable* points() const;
-  [[nodiscard]] vtkScalarBarActor* colourBar() const;
+  [[nodiscard]] const ColourBar& colourBar() const;
 
  signals:
   /// The user clicked the point of frame j.
@@ -80,6 +80,7 @@ class ScanPositionPlot : public VtkRenderWidget {
  protected:
   void resizeFrame(int w, int h) override;
   void renderFrame() override;
+  void paintOverlay(QPainter& painter) override;
   void mousePressEvent(QMouseEvent* event) override;
   void mouseReleaseEvent(QMouseEvent* event) override;
   void wheelEvent(QWheelEvent* event) override;
@@ -108,8 +109,8 @@ class ScanPositionPlot : public VtkRenderWidget {
   vtkNew<vtkDoubleArray> footprintX_;
   vtkNew<vtkDoubleArray> footprintY_;
   vtkNew<vtkLookupTable> table_;
-  vtkNew<vtkRenderer> barRenderer_;
-  vtkNew<vtkScalarBarActor> bar_;
+  ColourBar bar_;
+  double barShare_ = 0.0;             // of the width, at the right
   vtkPlotPoints* scatter_ = nullptr;  // owned by chart_
   vtkPlotPoints* ring_ = nullptr;     // owned by chart_
   vtkPlot* circle_ = nullptr;         // owned by chart_

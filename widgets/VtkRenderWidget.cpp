@@ -236,6 +236,7 @@ void VtkRenderWidget::paintEvent(QPaintEvent* /*event*/) {
     }
   } else {
     painter.drawImage(QPoint(0, 0), frame_);
+    paintOverlay(painter);
   }
   lastFrameMilliseconds_ = static_cast<double>(clock.nsecsElapsed()) * 1e-6;
   emit frameRendered();
@@ -256,7 +257,12 @@ bool VtkRenderWidget::renderNow() {
 }
 
 QImage VtkRenderWidget::renderedFrame() {
-  return renderNow() ? frame_ : QImage();
+  if (!renderNow()) return {};
+  QImage shown = frame_.copy();
+  shown.setDevicePixelRatio(frame_.devicePixelRatio());
+  QPainter painter(&shown);
+  paintOverlay(painter);
+  return shown;
 }
 
 void VtkRenderWidget::releaseGraphics() {

@@ -28,6 +28,7 @@
 #include <vtkNew.h>
 
 class QOffscreenSurface;
+class QPainter;
 class QOpenGLContext;
 class vtkInteractorObserver;
 class vtkObject;
@@ -60,8 +61,8 @@ class VtkRenderWidget : public QWidget {
   void setPacer(FramePacer* pacer) { pacer_ = pacer; }
   /// GUI-thread time of the last frame: VTK's render, the read-back and drawing it.
   [[nodiscard]] double lastFrameMilliseconds() const { return lastFrameMilliseconds_; }
-  /// Renders now and returns the frame, as the widget shows it (device pixels, opaque). Null if
-  /// no OpenGL context could be made.
+  /// Renders now and returns the frame, as the widget shows it (device pixels, opaque, with the
+  /// overlay drawn). Null if no OpenGL context could be made.
   [[nodiscard]] QImage renderedFrame();
 
  signals:
@@ -75,6 +76,8 @@ class VtkRenderWidget : public QWidget {
   /// Renders VTK's scene into frame_ with the context current. Subclasses bring their scene up to
   /// date first, then call this.
   virtual void renderFrame();
+  /// Draws over VTK's frame with Qt, in logical pixels (colour bars: ColourBar.hpp).
+  virtual void paintOverlay(QPainter& /*painter*/) {}
 
   void paintEvent(QPaintEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;

@@ -9,7 +9,6 @@
 
 #include <vtkLookupTable.h>
 #include <vtkRenderer.h>
-#include <vtkScalarBarActor.h>
 
 #include "GuiTestSupport.hpp"
 #include "widgets/ComplexImageView.hpp"
@@ -18,6 +17,7 @@ using ptyx::cfloat;
 using ptyx::Colormap;
 using ptyx::Image;
 using ptyx::Rgb;
+using ptyx::widgets::ColourBar;
 using ptyx::widgets::ComplexDisplay;
 using ptyx::widgets::ComplexImageView;
 using ptyx::widgets::Panel;
@@ -106,13 +106,16 @@ class ComplexImageViewTest : public QObject {
     QVERIFY(view.widgetPosition(Panel::Phase, 0, 0).y() <
             view.widgetPosition(Panel::Phase, 0, 31).y());
 
-    vtkScalarBarActor* bar = view.colourBar(Panel::Phase);
-    QVERIFY(bar != nullptr);
-    QVERIFY(view.renderer(Panel::Phase)->HasViewProp(bar));
-    QVERIFY(bar->GetVisibility() != 0);
-    const double* range = bar->GetLookupTable()->GetRange();
-    QCOMPARE(range[0], -kPi);
-    QCOMPARE(range[1], kPi);
+    const ColourBar& bar = view.colourBar(Panel::Phase);
+    QVERIFY(bar.visible());
+    QCOMPARE(bar.title(), QStringLiteral("phase"));
+    QCOMPARE(bar.low(), -kPi);
+    QCOMPARE(bar.high(), kPi);
+    const std::vector<ColourBar::Label> labels = bar.labels();
+    QCOMPARE(labels.size(), std::size_t{5});
+    QCOMPARE(labels.front().text, QStringLiteral("-3.14"));
+    QCOMPARE(labels[2].text, QStringLiteral("0.00"));
+    QCOMPARE(labels.back().text, QStringLiteral("3.14"));
     // Right of the image, the bar draws a gradient of many colours.
     const QPointF rightEdge = view.widgetPosition(Panel::Phase, 47.5, 16);
     const QRect strip(QPoint(static_cast<int>(rightEdge.x()) + 4, 20),
@@ -201,7 +204,13 @@ class ComplexImageViewTest : public QObject {
                  "hue of -pi/2");
     // Amplitude at the bottom of the automatic range: black.
     expectColour(img, view.widgetPosition(Panel::Complex, 24, 3), {0, 0, 0}, 3, "zero brightness");
-    QVERIFY(view.renderer(Panel::Complex)->HasViewProp(view.colourBar(Panel::Complex)));
+    // Its bar is the hue circle of the phase, whatever the amplitude's range.
+    QCOMPARE(view.colourBar(Panel::Complex).low(), -kPi);
+    QCOMPARE(view.colourBar(Panel::Complex).high(), kPi);
+    const QPointF rightEdge = view.widgetPosition(Panel::Complex, 47.5, 16);
+    const QRect strip(QPoint(static_cast<int>(rightEdge.x()) + 4, 20),
+                      QPoint(logicalSize(img).width() - 1, logicalSize(img).height() - 20));
+    QVERIFY2(distinctColours(img, strip) > 40, "no colour bar right of the complex image");
   }
 };
 

@@ -9,9 +9,6 @@
 
 #include <cmath>
 
-#include <vtkDoubleArray.h>
-#include <vtkScalarBarActor.h>
-
 #include "GuiTestSupport.hpp"
 #include "core/Error.hpp"
 #include "widgets/DiffractionView.hpp"
@@ -20,6 +17,7 @@ using ptyx::Colormap;
 using ptyx::Image;
 using ptyx::Rgb;
 using ptyx::Stack;
+using ptyx::widgets::ColourBar;
 using ptyx::widgets::DiffractionView;
 using ptyx::widgets::VtkRenderWidget;
 using namespace ptyx::test;
@@ -121,13 +119,14 @@ class DiffractionViewTest : public QObject {
              "no crosshair below the centre");
 
     // The colour bar in counts: a gradient right of the image, labelled at whole decades.
-    vtkScalarBarActor* bar = view.colourBar();
-    QVERIFY(bar->GetVisibility() != 0);
-    QVERIFY(bar->GetUseCustomLabels());
-    vtkDoubleArray* labels = bar->GetCustomLabels();
-    QCOMPARE(labels->GetNumberOfValues(), vtkIdType{5});
-    QCOMPARE(labels->GetValue(0), 1.0);
-    QCOMPARE(labels->GetValue(4), 1e4);
+    const ColourBar& bar = view.colourBar();
+    QVERIFY(bar.visible());
+    const std::vector<ColourBar::Label> labels = bar.labels();
+    QCOMPARE(labels.size(), std::size_t{5});
+    QCOMPARE(labels.front().value, 1.0);
+    QCOMPARE(labels.front().text, QStringLiteral("1"));
+    QCOMPARE(labels.back().value, 1e4);
+    QCOMPARE(labels.back().text, QStringLiteral("10000"));
     const QPointF rightEdge = view.canvasPosition(kCentre, kSize - 0.5);
     const QRect strip(QPoint(static_cast<int>(rightEdge.x()) + 4, 20),
                       QPoint(logicalSize(img).width() - 1, logicalSize(img).height() - 20));

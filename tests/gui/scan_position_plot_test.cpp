@@ -15,7 +15,6 @@
 #include <vtkChartXY.h>
 #include <vtkLookupTable.h>
 #include <vtkPlot.h>
-#include <vtkScalarBarActor.h>
 #include <vtkTable.h>
 #include <vtkVariant.h>
 
@@ -26,6 +25,7 @@
 using ptyx::Colormap;
 using ptyx::Position;
 using ptyx::Rgb;
+using ptyx::widgets::ColourBar;
 using ptyx::widgets::ScanPositionPlot;
 using ptyx::widgets::VtkRenderWidget;
 using namespace ptyx::test;
@@ -129,9 +129,9 @@ class ScanPositionPlotTest : public QObject {
     QCOMPARE(colourDistance(img.pixel(between.toPoint()), {255, 255, 255}) <= 30, true);
 
     // The colour bar spans the frame indices.
-    const double* range = plot.colourBar()->GetLookupTable()->GetRange();
-    QCOMPARE(range[0], 0.0);
-    QCOMPARE(range[1], double{kFrames - 1});
+    QCOMPARE(plot.colourBar().low(), 0.0);
+    QCOMPARE(plot.colourBar().high(), double{kFrames - 1});
+    QCOMPARE(plot.colourBar().labels().front().text, QStringLiteral("0"));
   }
 
   void clickingAPointSelectsItsFrame() {
@@ -265,10 +265,10 @@ class ScanPositionPlotTest : public QObject {
     for (int j = 0; j < kFrames; ++j) error[j] = 0.02 + 0.01 * ((j * 7) % kFrames);
     plot.setFrameValues(error, QStringLiteral("Fourier error"));
     QVERIFY(!plot.colouredByFrameIndex());
-    QCOMPARE(QString::fromUtf8(plot.colourBar()->GetTitle()), QStringLiteral("Fourier error"));
-    const double* range = plot.colourBar()->GetLookupTable()->GetRange();
-    QCOMPARE(range[0], 0.02);
-    QCOMPARE(range[1], 0.02 + 0.01 * (kFrames - 1));
+    QCOMPARE(plot.colourBar().title(), QStringLiteral("Fourier error"));
+    QCOMPARE(plot.colourBar().low(), 0.02);
+    QCOMPARE(plot.colourBar().high(), 0.02 + 0.01 * (kFrames - 1));
+    QCOMPARE(plot.colourBar().labels().front().text, QStringLiteral("0.0200"));
     plot.setSelectedFrame(20);
     plot.setProbeDiameter(24.0);
     QVERIFY(showAndExpose(plot));
@@ -276,7 +276,8 @@ class ScanPositionPlotTest : public QObject {
     const QImage img = frame(plot);
     saveSample(img, QStringLiteral("scan-position-plot-error"));
     for (int j : {0, 5, 11, 29}) {
-      const double t = (error[j] - range[0]) / (range[1] - range[0]);
+      const ColourBar& bar = plot.colourBar();
+      const double t = (error[j] - bar.low()) / (bar.high() - bar.low());
       QVERIFY(colourNear(img, plot.widgetPosition(positions[j].row, positions[j].col),
                          ptyx::colour(Colormap::Sequential, t), 1, 12));
     }
