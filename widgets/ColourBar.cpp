@@ -84,6 +84,17 @@ void ColourBar::paint(QPainter& painter, const QRectF& area) const {
   QFont font = painter.font();
   font.setPixelSize(static_cast<int>(kTextPixels));
   font.setBold(false);
+  const std::vector<Label> marks = labels();
+  // A narrow panel (the probe's) gets smaller text rather than cut labels, down to 8 pixels.
+  const double stripWidth = std::max(4.0, kStripShare * room.width());
+  const double textRoom = room.width() - stripWidth - kTick - kGap;
+  double widest = 0.0;
+  for (const Label& label : marks) {
+    widest = std::max(widest, QFontMetricsF(font).horizontalAdvance(label.text));
+  }
+  if (widest > textRoom && textRoom > 0.0) {
+    font.setPixelSize(std::max(8, static_cast<int>(kTextPixels * textRoom / widest)));
+  }
   painter.setFont(font);
   const QFontMetricsF metrics(font);
   painter.setPen(text_);
@@ -100,12 +111,12 @@ void ColourBar::paint(QPainter& painter, const QRectF& area) const {
     painter.restore();
     return;
   }
-  const QRectF strip(room.left(), top, std::max(4.0, kStripShare * room.width()), bottom - top);
+  const QRectF strip(room.left(), top, stripWidth, bottom - top);
   painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
   painter.drawImage(strip, strip_);
 
   const double textLeft = strip.right() + kTick + kGap;
-  for (const Label& label : labels()) {
+  for (const Label& label : marks) {
     const double t = fraction(label.value);
     if (!(t >= -1e-9 && t <= 1.0 + 1e-9)) continue;  // outside the range (or not a number)
     const double y = bottom - t * (bottom - top);
