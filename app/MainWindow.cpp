@@ -421,6 +421,7 @@ void MainWindow::buildDocks() {
   presetRow->addWidget(preset_, 1);
   paramsLayout->addLayout(presetRow);
   form_ = new ParameterForm(paramsPanel);
+  form_->setValues(workbench_.parameters());
   form_->setObjectName(QStringLiteral("parameterForm"));
   connect(form_, &ParameterForm::edited, &bus_, &CommandBus::setParameter);
   auto* scroll = new QScrollArea(paramsPanel);

@@ -27,6 +27,7 @@ SessionRecorder::SessionRecorder(CommandBus& bus, Workbench& workbench, QObject*
   clock_.start();
   started_ = QString::fromStdString(session::isoNowMillis());
   lastParams_ = workbench_.parameters();
+  startParams_ = lastParams_;
   current_ = workbench_.state();
   connect(&bus_, &CommandBus::commandExecuted, this, &SessionRecorder::onCommand);
   connect(&workbench_, &Workbench::stateChanged, this, &SessionRecorder::onStateChanged);
@@ -109,6 +110,7 @@ bool SessionRecorder::ensureFile() {
   header.host = session::hostName();
   header.started = started_.toStdString();
   header.name = name_.toStdString();
+  header.parameters = toJson(startParams_);
   try {
     writer_ = std::make_unique<session::SessionWriter>(target.toStdString(), header);
   } catch (const std::exception& e) {
@@ -178,6 +180,7 @@ void SessionRecorder::onCommand(const QString& name, const QJsonObject& argument
   resetStateBaseline();
   runStarted_ = false;
   const ReconParams params = workbench_.parameters();
+  if (!writer_) startParams_ = lastParams_;  // a file begun by this command starts before it
   const bool paramsChanged = !(params == lastParams_);
   lastParams_ = params;
   if (!recording_) return;

@@ -77,6 +77,7 @@ class SessionRecorder : public QObject {
   int seq_ = 0;
   int run_ = 0;
   ReconParams lastParams_;
+  ReconParams startParams_;  // the form before the first recorded action: the header's
 
   // Which state changes a command caused (stateChanged fires inside it, before the command is
   // announced): the state before the first change since the last baseline, and the count.

@@ -19,6 +19,12 @@ Workbench::Workbench(QObject* parent) : QObject(parent) {
   qRegisterMetaType<ptyx::ReconParams>();
 }
 
+ReconParams Workbench::defaultParameters() {
+  ReconParams params;
+  params.snapshotInterval_s = 0.05;
+  return params;
+}
+
 Workbench::~Workbench() {
   stopWorker();
   if (loader_) loader_->wait();

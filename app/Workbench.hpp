@@ -30,6 +30,9 @@ class Workbench : public QObject {
   [[nodiscard]] std::shared_ptr<const Scan> scan() const { return scan_; }
   [[nodiscard]] QString scanPath() const { return scanPath_; }
   [[nodiscard]] const ReconParams& parameters() const { return params_; }
+  /// What the form starts with: the engine's defaults, except that the views are fed up to
+  /// 20 times a second (the engine's default of 0.5 s suits jobs, whose snapshots are files).
+  [[nodiscard]] static ReconParams defaultParameters();
   /// The initial probe for the current scan and parameters (empty when it cannot be made).
   [[nodiscard]] const Image<cfloat>& initialProbePreview() const { return probePreview_; }
   [[nodiscard]] const Image<cfloat>& initialObjectPreview() const { return objectPreview_; }
@@ -121,7 +124,7 @@ class Workbench : public QObject {
   State state_ = State::Empty;
   std::shared_ptr<const Scan> scan_;
   QString scanPath_;
-  ReconParams params_;
+  ReconParams params_ = defaultParameters();
   Image<cfloat> probePreview_;
   Image<cfloat> objectPreview_;
   std::vector<Finding> scanFindings_;

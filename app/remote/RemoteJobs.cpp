@@ -140,6 +140,8 @@ QJsonObject RemoteJobs::submitArguments(const QString& agent, const JobOptions& 
   // oversubscribe it, so several ranks get one thread each unless the form says otherwise.
   if (wb.parameters().threads == 0 && options.ranks > 1)
     parameters.insert(QStringLiteral("threads"), 1);
+  if (options.snapshotInterval_s >= 0.0)
+    parameters.insert(QStringLiteral("snapshot_interval"), options.snapshotInterval_s);
   QJsonObject spec{
       {"version", 1},
       {"name", agentName(options.name.isEmpty() ? QFileInfo(wb.scanPath()).completeBaseName()

@@ -24,6 +24,9 @@ struct JobOptions {
   int gpus = 0;
   QString partition;
   QString wallTime;  ///< HH:MM:SS (slurm)
+  /// The job's snapshot_interval: each snapshot is a file written and streamed, so jobs get
+  /// their own (the window's 0.05 s would be too often); negative: the form's.
+  double snapshotInterval_s = -1.0;
 };
 
 class RemoteJobs : public QObject {

@@ -17,6 +17,7 @@
 
 #include "CommandBus.hpp"
 #include "RemoteJobs.hpp"
+#include "params/Parameters.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
 
@@ -68,6 +69,16 @@ SubmitJobDialog::SubmitJobDialog(RemoteJobs& jobs, CommandBus& bus, QWidget* par
   name_->setValidator(new QRegularExpressionValidator(
       QRegularExpression(QStringLiteral("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")), name_));
   form->addRow(tr("Job name"), name_);
+  snapshotInterval_ = new QDoubleSpinBox(this);
+  snapshotInterval_->setObjectName(QStringLiteral("snapshotIntervalSpin"));
+  snapshotInterval_->setRange(0.0, 3600.0);
+  snapshotInterval_->setDecimals(2);
+  snapshotInterval_->setSuffix(QStringLiteral(" s"));
+  snapshotInterval_->setValue(ReconParams{}.snapshotInterval_s);
+  snapshotInterval_->setToolTip(
+      tr("How often the job writes snapshot.cxi and streams it to a watching window "
+         "(0: every iteration). The window's own runs use the form's value."));
+  form->addRow(tr("Snapshot every"), snapshotInterval_);
   capacity_ = new QDoubleSpinBox(this);
   capacity_->setObjectName(QStringLiteral("capacitySpin"));
   capacity_->setRange(0.1, 4096.0);
@@ -245,6 +256,7 @@ bool SubmitJobDialog::submit() {
   o.gpus = gpus_->value();
   o.partition = partition_->text();
   o.wallTime = wallTime_->text();
+  o.snapshotInterval_s = snapshotInterval_->value();
   if (!bus_.workbench().scan()) {
     problem_->setText(tr("Open a scan first."));
     return false;

@@ -47,6 +47,7 @@ class SubmitJobDialog : public QDialog {
   QComboBox* launcher_ = nullptr;
   QSpinBox* ranks_ = nullptr;
   QSpinBox* gpus_ = nullptr;
+  QDoubleSpinBox* snapshotInterval_ = nullptr;
   QLineEdit* partition_ = nullptr;
   QLineEdit* wallTime_ = nullptr;
   QLineEdit* name_ = nullptr;

@@ -34,11 +34,11 @@ double parseNumber(const ParameterSpec& spec, const std::string& text) {
   return value;
 }
 
+// The shortest text that reads back to the same double ("0.05", not "0.050000000000000003").
 std::string formatNumber(double value) {
-  std::ostringstream out;
-  out.precision(17);
-  out << value;
-  return out.str();
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return {text, end};
 }
 
 // Builders keep each schema entry to a few lines.
@@ -163,7 +163,7 @@ std::vector<ParameterSpec> buildSchema() {
               "CPU threads per rank; 0 = all cores"),
       real("snapshot_interval", "Execution", "s", 0.0, 3600.0, &ReconParams::snapshotInterval_s,
            "Minimum time between live snapshots of object and probe (the views, a job's "
-           "snapshot.cxi); 0 = every iteration"),
+           "snapshot.cxi); 0 = every iteration. The workbench starts at 0.05 s, jobs at 0.5 s"),
   };
 }
 

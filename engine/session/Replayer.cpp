@@ -47,6 +47,10 @@ class Replayer {
       : session_(session), options_(options), report_(report) {}
 
   ReplaySummary run() {
+    // The form as it stood when recording began (a workbench default, or changes made before
+    // the recorder was switched on); older files start from the engine's defaults.
+    if (!session_.header.parameters.empty())
+      params_ = paramsFromJson(session_.header.parameters, session_.path + " line 1");
     const auto start = std::chrono::steady_clock::now();
     for (const Entry& entry : session_.entries) {
       if (summary_.stopped) break;

@@ -89,6 +89,7 @@ Header parseHeader(const LineReader& r) {
   h.host = r.text("host", false);
   h.started = r.text("started");
   h.name = r.text("name", false);
+  h.parameters = r.object("parameters");
   return h;
 }
 
@@ -235,6 +236,7 @@ SessionWriter::SessionWriter(const std::string& path, const Header& header) : pa
   j["host"] = header.host;
   j["started"] = header.started;
   j["name"] = header.name;
+  if (!header.parameters.empty()) j["parameters"] = Json::parse(header.parameters);
   writeLine(j.dump(), true);
 }
 

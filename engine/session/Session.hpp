@@ -29,6 +29,9 @@ struct Header {
   std::string host;
   std::string started;  ///< ISO 8601, UTC
   std::string name;     ///< the user's name for the session ("" until named)
+  /// toJson(ReconParams) of the form when recording began: where replay starts ("" in files
+  /// written before session 9, which replay from the engine's defaults).
+  std::string parameters;
 };
 
 /// An input file an action read, with its content hash at the time.

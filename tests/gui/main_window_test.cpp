@@ -118,6 +118,12 @@ void MainWindowTest::initTestCase() {
 
 void MainWindowTest::opensTheScanAndSummarisesIt() {
   QVERIFY(!action("actionRun")->isEnabled());
+  // The window's form starts with live views (snapshots up to 20 per second), not the engine's
+  // 0.5 s meant for jobs, and shows the value the workbench holds.
+  auto* interval = window_->findChild<QDoubleSpinBox*>(QStringLiteral("param_snapshot_interval"));
+  QVERIFY(interval);
+  QCOMPARE(window_->workbench().parameters().snapshotInterval_s, 0.05);
+  QCOMPARE(interval->value(), 0.05);
   window_->bus().openScan(scanPath_);
   QTRY_COMPARE_WITH_TIMEOUT(window_->workbench().state(), State::Ready, 10000);
   QCOMPARE(window_->summary(QStringLiteral("frames")), QStringLiteral("64"));

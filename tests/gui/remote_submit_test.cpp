@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -80,9 +81,8 @@ void RemoteSubmitTest::initTestCase() {
   window_->bus().openScan(scanPath_);
   QTRY_COMPARE_WITH_TIMEOUT(window_->workbench().state(), State::Ready, 10000);
   QVERIFY(window_->bus().applyPreset(QStringLiteral("raar")));
-  // Long enough to be watched for a few seconds on a loaded machine; snapshots often.
+  // Long enough to be watched for a few seconds on a loaded machine.
   QVERIFY(window_->bus().setParameter(QStringLiteral("iterations"), QStringLiteral("4000")));
-  QVERIFY(window_->bus().setParameter(QStringLiteral("snapshot_interval"), QStringLiteral("0.2")));
 }
 
 void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
@@ -103,6 +103,12 @@ void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
                dialog->estimate().contains(QStringLiteral("fits")),
            qPrintable(dialog->estimate()));
   QVERIFY(dialog->estimateFits());
+  // A job's snapshots are files: it gets its own interval (0.5 s), not the window's 0.05 s.
+  auto* snapshotSpin = dialog->findChild<QDoubleSpinBox*>(QStringLiteral("snapshotIntervalSpin"));
+  QVERIFY(snapshotSpin);
+  QCOMPARE(snapshotSpin->value(), 0.5);
+  QCOMPARE(window_->workbench().parameters().snapshotInterval_s, 0.05);
+  snapshotSpin->setValue(0.2);  // snapshots often, to be watched live
   QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("submitButton")),
                     Qt::LeftButton);
   QVERIFY(!dialog->isVisible());
@@ -114,6 +120,13 @@ void RemoteSubmitTest::submitsThroughTheDialogToALocalAgentAndWatchesItLive() {
   QCOMPARE(submitted.value(QStringLiteral("agent")).toString(), QStringLiteral("Local"));
   QCOMPARE(
       submitted.value(QStringLiteral("spec")).toObject().value(QStringLiteral("ranks")).toInt(), 2);
+  QCOMPARE(submitted.value(QStringLiteral("spec"))
+               .toObject()
+               .value(QStringLiteral("parameters"))
+               .toObject()
+               .value(QStringLiteral("snapshot_interval"))
+               .toDouble(),
+           0.2);
 
   // The local agent starts, the scan is uploaded, the job is submitted and followed.
   auto& live = remote->live();

@@ -54,8 +54,9 @@ std::string readError(const std::string& path) {
 TEST(SessionFormat, EveryLineTypeRoundTrips) {
   const std::string path = fresh("roundtrip.ptyx-session");
   {
-    SessionWriter w(path, Header{kFormatVersion, "ptyx-gui", "0.1.0", "beamline-ws",
-                                 "2026-11-22T01:02:03.456Z", ""});
+    SessionWriter w(
+        path, Header{kFormatVersion, "ptyx-gui", "0.1.0", "beamline-ws", "2026-11-22T01:02:03.456Z",
+                     "", R"({"algorithm":"raar","snapshot_interval":0.05})"});
     Action open;
     open.seq = 1;
     open.time = "2026-11-22T01:02:04.000Z";
@@ -108,6 +109,7 @@ TEST(SessionFormat, EveryLineTypeRoundTrips) {
   EXPECT_EQ(s.header.host, "beamline-ws");
   EXPECT_EQ(s.header.started, "2026-11-22T01:02:03.456Z");
   EXPECT_EQ(s.header.name, "commissioning shift 3");  // the later name line wins
+  EXPECT_EQ(s.header.parameters, R"({"algorithm":"raar","snapshot_interval":0.05})");
   EXPECT_TRUE(s.warnings.empty());
   ASSERT_EQ(s.entries.size(), 8U);
 
@@ -230,7 +232,7 @@ TEST(SessionFormat, EveryLineWrittenSurvivesAProcessThatDiesWithoutClosing) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     // The recorder's process dies abruptly: no destructor, no fclose, no exit handlers.
-    SessionWriter w(path, Header{kFormatVersion, "ptyx-gui", "0.1.0", "h", "t", ""});
+    SessionWriter w(path, Header{kFormatVersion, "ptyx-gui", "0.1.0", "h", "t", "", ""});
     for (int seq = 1; seq <= 3; ++seq) {
       Action a;
       a.seq = seq;

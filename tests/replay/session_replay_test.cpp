@@ -125,6 +125,39 @@ TEST_F(SessionReplay, AMovedParameterChangeIsReportedWhereResultsDiffer) {
   EXPECT_NE(o.out.find("match    checkpoint run 1 iteration 10"), std::string::npos) << o.out;
 }
 
+TEST_F(SessionReplay, ReplayStartsFromTheFormTheRecordingStartedWith) {
+  // The workbench's form does not start at the engine's defaults (snapshot_interval 0.05 s),
+  // and recording can be switched on after changes: the header carries the starting form.
+  ptyx::ReconParams start;
+  start.snapshotInterval_s = 0.05;
+  start.beta = 0.75;
+  start.iterations = 12;
+  const std::string path = fs::absolute("started.ptyx-session").string();
+  fs::remove(path);
+  {
+    ptyx::testing::ScriptedSession s(path, start);
+    s.openScan(scan_);
+    s.run();
+    s.finish();
+  }
+  const auto o = runPtyx("replay " + path);
+  EXPECT_EQ(o.code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("the replay matches the recording"), std::string::npos) << o.out;
+
+  // Without the header's parameters (a file from before session 9) replay starts from the
+  // defaults and says which parameters differ from those recorded.
+  std::string text = readText(path);
+  const auto from = text.find(R"(,"parameters":)");
+  ASSERT_NE(from, std::string::npos);
+  ASSERT_LT(from, text.find('\n'));
+  text.erase(from, text.find('\n') - 1 - from);
+  writeText("unstarted.ptyx-session", text);
+  const auto old = runPtyx("replay unstarted.ptyx-session");
+  EXPECT_EQ(old.code, 1) << old.out << old.err;
+  EXPECT_NE(old.out.find("(recorded 0.75)"), std::string::npos) << old.out;
+  EXPECT_NE(old.out.find("snapshot_interval 0.5 (recorded 0.05)"), std::string::npos) << old.out;
+}
+
 TEST_F(SessionReplay, BadSessionOrOptionsExitTwo) {
   writeText("broken.ptyx-session", readText(session_).substr(0, 40) + "\n{}\n");
   const auto broken = runPtyx("replay broken.ptyx-session");

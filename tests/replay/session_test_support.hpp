@@ -4,6 +4,7 @@
 // format and the replayer can be tested without a display.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -19,9 +20,14 @@ namespace ptyx::testing {
 
 class ScriptedSession {
  public:
-  explicit ScriptedSession(const std::string& path)
+  /// A session whose form starts at `start` (written in the header); without one, a file as
+  /// written before session 9, which replays from the engine's defaults.
+  explicit ScriptedSession(const std::string& path,
+                           const std::optional<ReconParams>& start = std::nullopt)
       : writer_(path, session::Header{session::kFormatVersion, "test", PTYX_VERSION, "testhost",
-                                      "2026-01-01T00:00:00.000Z", "scripted"}) {}
+                                      "2026-01-01T00:00:00.000Z", "scripted",
+                                      start ? toJson(*start) : std::string()}),
+        params_(start.value_or(ReconParams{})) {}
 
   void openScan(const std::string& path) {
     recon_.reset();
