@@ -45,9 +45,12 @@ int main(int argc, char** argv) {
                          QStringLiteral("name=value"));
   QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("WxH"),
                           QStringLiteral("wxh"), QStringLiteral("1240x760"));
+  QCommandLineOption tick(QStringLiteral("tick-ms"),
+                          QStringLiteral("the event-loop probe's timer interval"),
+                          QStringLiteral("ms"), QStringLiteral("1"));
   QCommandLineOption local(QStringLiteral("run-locally"), QStringLiteral("submit to a local agent"),
                            QStringLiteral("ranks"), QStringLiteral("0"));
-  for (QCommandLineOption* o : {&screenshot, &bench, &iterations, &set, &size, &local}) {
+  for (QCommandLineOption* o : {&screenshot, &bench, &iterations, &set, &size, &tick, &local}) {
     o->setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOption(*o);
   }
@@ -65,13 +68,14 @@ int main(int argc, char** argv) {
     live.bench = parser.isSet(bench);
     live.settings = parser.values(set);
     live.localRanks = parser.value(local).toInt();
+    live.tickMilliseconds = parser.value(tick).toInt();
     const QStringList wh = parser.value(size).split(QLatin1Char('x'));
     if (wh.size() == 2) {
       live.width = wh[0].toInt();
       live.height = wh[1].toInt();
     }
-    if (live.iterations <= 0 || live.width <= 0 || live.height <= 0) {
-      std::fprintf(stderr, "ptyx-gui: bad --run or --window-size\n");
+    if (live.iterations <= 0 || live.width <= 0 || live.height <= 0 || live.tickMilliseconds <= 0) {
+      std::fprintf(stderr, "ptyx-gui: bad --run, --window-size or --tick-ms\n");
       return 2;
     }
     ptyx::app::MainWindow window;
