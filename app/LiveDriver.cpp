@@ -234,10 +234,8 @@ int runLive(MainWindow& window, const LiveOptions& options) {
     frames.setOn(false);
     repaints.setOn(false);
     runSeconds = probe.seconds();
-    if (options.bench) QApplication::quit();
     // A screenshot run quits once the last snapshot is grabbed; the final snapshot always comes.
-    else if (options.screenshot.isEmpty())
-      QApplication::quit();
+    if (options.bench || options.screenshot.isEmpty()) QApplication::quit();
   });
 
   window.bus().openScan(options.scan);

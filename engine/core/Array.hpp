@@ -38,7 +38,7 @@ class Image {
   T& operator()(std::size_t r, std::size_t c) { return data_[r * cols_ + c]; }
   const T& operator()(std::size_t r, std::size_t c) const { return data_[r * cols_ + c]; }
   T* data() { return data_.data(); }
-  const T* data() const { return data_.data(); }
+  [[nodiscard]] const T* data() const { return data_.data(); }
   std::span<T> span() { return data_; }
   [[nodiscard]] std::span<const T> span() const { return data_; }
 
@@ -71,7 +71,7 @@ class Stack {
     return {data_.data() + j * frameSize(), frameSize()};
   }
   T* data() { return data_.data(); }
-  const T* data() const { return data_.data(); }
+  [[nodiscard]] const T* data() const { return data_.data(); }
   std::span<T> span() { return data_; }
   [[nodiscard]] std::span<const T> span() const { return data_; }
 

@@ -262,7 +262,7 @@ class Replayer {
   }
 
   // Compares the workbench parameters with those recorded after the action.
-  std::string compareParameters(const Action& a) const {
+  [[nodiscard]] std::string compareParameters(const Action& a) const {
     if (a.parameters.empty()) return {};
     ReconParams recorded;
     try {

@@ -20,6 +20,7 @@
 #include "MainWindowTestSupport.hpp"
 #include "ParameterForm.hpp"
 #include "Preflight.hpp"
+#include "backend/cpu/CpuBackend.hpp"
 #include "io/Formats.hpp"
 #include "sim/Simulator.hpp"
 #include "widgets/ComplexImageView.hpp"
@@ -136,6 +137,10 @@ void MainWindowTest::opensTheScanAndSummarisesIt() {
   QCOMPARE(window_->probeView()->imageRows(), 32);
   QVERIFY(window_->checksList()->count() >= 1);
   QCOMPARE(commands_->first().at(0).toString(), QStringLiteral("open_scan"));
+  // The engine's frame and exit-wave arrays are faulted in while the scan is shown, for Run.
+  QTRY_COMPARE_WITH_TIMEOUT(ptyx::CpuBackend::preparedBytes(),
+                            std::size_t{64 * 32 * 32 * (sizeof(float) + sizeof(ptyx::cfloat))},
+                            10000);
 }
 
 void MainWindowTest::dataDockShowsFramesAndPositionsLinked() {
@@ -212,6 +217,7 @@ void MainWindowTest::runsTwentyIterationsAndTheObjectConverges() {
   QTRY_VERIFY(wb.result() != nullptr);
 
   QCOMPARE(wb.iteration(), 20);
+  QCOMPARE(ptyx::CpuBackend::preparedBytes(), std::size_t{0});  // the run took them
   QCOMPARE(window_->errorPlot()->pointCount(), 20);
   QVERIFY(snapshots.count() >= 1);
   const auto& history = wb.result()->history;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "backend/Backend.hpp"
+#include "backend/cpu/CpuBackend.hpp"
 #include "comm/Communicator.hpp"
 #include "core/Error.hpp"
 #include "recon/Reconstructor.hpp"
@@ -116,6 +117,34 @@ TEST_F(ReconstructorTest, RunsAreBitIdenticalForASeedWhateverTheThreadCount) {
   Reconstructor r3(scan(), p, *b3, comm);
   r3.run();
   EXPECT_NE(r1.object(), r3.object()) << "the seed must matter for a random start";
+}
+
+// The workbench faults in the engine's large arrays while a scan is shown; the run that follows
+// takes them (starting sooner) and its results are those of a run without them.
+TEST_F(ReconstructorTest, MemoryPreparedBeforeARunIsTakenByItWithTheSameResult) {
+  ReconParams p = params();
+  p.iterations = 10;
+  auto plain = makeBackend("cpu", {2});
+  Reconstructor reference(scan(), p, *plain, comm);
+  reference.run();
+
+  const std::size_t n = scan().frameCount();
+  const std::size_t m = scan().frameSize();
+  CpuBackend::prepareMemory(n, m);
+  EXPECT_EQ(CpuBackend::preparedBytes(), n * m * m * (sizeof(float) + sizeof(cfloat)));
+  auto backend = makeBackend("cpu", {2});
+  Reconstructor prepared(scan(), p, *backend, comm);
+  EXPECT_EQ(CpuBackend::preparedBytes(), 0U) << "the run took both arrays";
+  prepared.run();
+  EXPECT_EQ(prepared.object(), reference.object());
+  EXPECT_EQ(prepared.probe(), reference.probe());
+
+  // Prepared for another scan: freed by the next run, not held beside its own arrays.
+  CpuBackend::prepareMemory(n + 1, m);
+  EXPECT_GT(CpuBackend::preparedBytes(), 0U);
+  auto other = makeBackend("cpu", {1});
+  Reconstructor unrelated(scan(), p, *other, comm);
+  EXPECT_EQ(CpuBackend::preparedBytes(), 0U);
 }
 
 // The same with the Reconstructor's own update (division and maxima over the object) run by a

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "core/Error.hpp"
@@ -57,9 +59,31 @@ void preferHugePages(void* p, std::size_t bytes) {
   madvise(static_cast<char*>(p) + skip, length, MADV_HUGEPAGE);
 }
 
+// Large arrays faulted in before a run asked for them (CpuBackend::prepareMemory). The lock is
+// held while they are faulted in, so a run that starts meanwhile waits for them rather than
+// faulting in arrays of its own.
+struct PreparedArray {
+  std::size_t bytes = 0;
+  FftwArray<std::byte> memory;
+};
+std::mutex preparedMutex;
+std::vector<PreparedArray> prepared;  // guarded by preparedMutex
+
+void* takePrepared(std::size_t bytes) {
+  const std::lock_guard lock(preparedMutex);
+  const auto it = std::find_if(prepared.begin(), prepared.end(),
+                               [bytes](const PreparedArray& a) { return a.bytes == bytes; });
+  if (it == prepared.end()) return nullptr;
+  void* p = it->memory.release();
+  prepared.erase(it);
+  return p;
+}
+
 template <class T>
 FftwArray<T> allocate(std::size_t count, const char* what) {
-  auto* p = static_cast<T*>(fftwf_malloc(sizeof(T) * std::max<std::size_t>(count, 1)));
+  const std::size_t bytes = sizeof(T) * std::max<std::size_t>(count, 1);
+  if (void* ready = takePrepared(bytes)) return FftwArray<T>(static_cast<T*>(ready));
+  auto* p = static_cast<T*>(fftwf_malloc(bytes));
   if (p == nullptr) {
     throw Error(std::string("cpu backend: cannot allocate ") + what + " (" +
                 std::to_string(sizeof(T) * count >> 20) + " MiB)");
@@ -346,6 +370,7 @@ void CpuBackend::load(const FrameSet& frames) {
   b->magnitudes = allocate<float>(n * pixels, "frames");
   b->exitWaves = allocate<cfloat>(n * pixels, "exit waves");  // touched when first formed
   b->valid = allocate<float>(pixels, "mask");
+  releasePreparedMemory();  // prepared for another scan or frame count: not held any longer
 #pragma omp parallel for num_threads(threads_) schedule(static)
   for (std::size_t j = 0; j < n; ++j) {
     ifftshiftInto(frames.magnitudes.data() + j * pixels, b->magnitudes.get() + j * pixels, m);
@@ -377,6 +402,33 @@ void CpuBackend::load(const FrameSet& frames) {
   objectCols_ = frames.objectCols;
   windows_.assign(frames.windows.begin(), frames.windows.end());
   buffers_ = std::move(b);
+}
+
+void CpuBackend::prepareMemory(std::size_t frames, std::size_t frameSize) {
+  const std::lock_guard lock(preparedMutex);
+  prepared.clear();
+  const std::size_t values = frames * frameSize * frameSize;
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  for (const std::size_t bytes : {values * sizeof(float), values * sizeof(cfloat)}) {
+    if (bytes == 0) continue;
+    auto* p = static_cast<std::byte*>(fftwf_malloc(bytes));
+    if (p == nullptr) return;  // the run will say so when it asks
+    preferHugePages(p, bytes);
+    for (std::size_t i = 0; i < bytes; i += page) p[i] = std::byte{0};  // one fault per page
+    prepared.push_back({bytes, FftwArray<std::byte>(p)});
+  }
+}
+
+std::size_t CpuBackend::preparedBytes() {
+  const std::lock_guard lock(preparedMutex);
+  std::size_t total = 0;
+  for (const auto& a : prepared) total += a.bytes;
+  return total;
+}
+
+void CpuBackend::releasePreparedMemory() {
+  const std::lock_guard lock(preparedMutex);
+  prepared.clear();
 }
 
 void CpuBackend::appendFrames(const FrameSet& added, const ModelView& model) {

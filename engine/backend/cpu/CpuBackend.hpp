@@ -42,6 +42,17 @@ class CpuBackend final : public Backend {
 
   [[nodiscard]] int threads() const { return threads_; }
 
+  /// Faults in, on the calling thread, the two large arrays that a backend loading `frames`
+  /// frames of `frameSize`² asks for (the frame magnitudes and the exit waves), so that a run
+  /// started later begins iterating without the kernel's page faults (0.3 s for 1024 × 128² on
+  /// the reference VM: docs/PERFORMANCE.md). The workbench calls it while an opened scan is
+  /// shown. Replaces what an earlier call prepared; the next load() takes what fits and frees
+  /// the rest. Their contents are undefined, as with any allocation.
+  static void prepareMemory(std::size_t frames, std::size_t frameSize);
+  /// Bytes prepared and not yet taken by a load().
+  [[nodiscard]] static std::size_t preparedBytes();
+  static void releasePreparedMemory();
+
  private:
   struct Buffers;
   [[nodiscard]] const cfloat* waves(Waves which) const;
