@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -91,8 +92,10 @@ ParameterForm::ParameterForm(QWidget* parent) : QWidget(parent) {
         box->setRange(spec.minimum, spec.maximum);
         box->setSuffix(unit);
         box->setKeyboardTracking(false);
-        connect(box, &QDoubleSpinBox::valueChanged, this,
-                [this, name](double v) { report(name, QString::number(v, 'g', 17)); });
+        connect(box, &QDoubleSpinBox::valueChanged, this, [this, name](double v) {
+          // The shortest text that reads back to v: "0.85", not "0.84999999999999998".
+          report(name, QString::number(v, 'g', QLocale::FloatingPointShortest));
+        });
         editor = box;
         break;
       }

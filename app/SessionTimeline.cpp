@@ -17,6 +17,7 @@
 #include <limits>
 
 #include "io/Formats.hpp"
+#include "params/ParameterSchema.hpp"
 #include "session/Replayer.hpp"
 
 namespace ptyx::app {
@@ -198,10 +199,35 @@ void SessionTimeline::setSpeed(double speed) {
 
 void SessionTimeline::play() {
   if (entries_.empty() || isFinished()) return;
+  if (next_ == 0 && !applyStartingParameters()) return;
   playing_ = true;
   playButton_->setText(tr("Pause"));
   setSpeed(speedFactor_);
   advance();
+}
+
+bool SessionTimeline::applyStartingParameters() {
+  // The form as it stood when recording began (headless replay starts there too), set through
+  // the command path like any edit, so that it is undoable and recorded.
+  if (session_.header.parameters.empty()) return true;  // recorded before session 9
+  ReconParams start;
+  try {
+    start = paramsFromJson(session_.header.parameters, session_.path + " line 1");
+  } catch (const std::exception& e) {
+    stopReplay(QString::fromStdString(e.what()));
+    return false;
+  }
+  const ReconParams current = bus_.workbench().parameters();
+  for (const auto& spec : reconParameterSchema()) {
+    const std::string value = spec.get(start);
+    if (value == spec.get(current)) continue;
+    if (!bus_.setParameter(QString::fromStdString(spec.name), QString::fromStdString(value))) {
+      stopReplay(tr("cannot set %1 to %2 as the recording began")
+                     .arg(QString::fromStdString(spec.name), QString::fromStdString(value)));
+      return false;
+    }
+  }
+  return true;
 }
 
 void SessionTimeline::pause() {

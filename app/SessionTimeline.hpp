@@ -57,6 +57,9 @@ class SessionTimeline : public QWidget {
   void stopped(const QString& why);
 
  private:
+  /// Sets the form to the parameters the recording began with; false (replay stopped) when
+  /// they cannot be read or set.
+  bool applyStartingParameters();
   enum class Wait { Nothing, Time, ScanLoaded, RunHeld, RunReturned };
 
   void advance();

@@ -231,6 +231,10 @@ void SessionGuiTest::theTimelineReplaysTheSessionInTheWindow() {
   const QString original = QDir::current().absoluteFilePath(QStringLiteral("demo-original.cxi"));
   QFile::remove(scanPath_);  // the recorded input is gone
 
+  // The form has moved on since the recording began; replay starts from the recorded form.
+  QVERIFY(window_->bus().setParameter(QStringLiteral("object_init"), QStringLiteral("random")));
+  QVERIFY(window_->bus().setParameter(QStringLiteral("seed"), QStringLiteral("5")));
+
   auto* timeline = window_->sessionTimeline();
   QVERIFY(window_->openSession(sessionPath_));
   QVERIFY(timeline->isVisible());
@@ -243,6 +247,9 @@ void SessionGuiTest::theTimelineReplaysTheSessionInTheWindow() {
   QVERIFY2(stopped.first().at(0).toString().contains(scanPath_),
            qPrintable(stopped.first().at(0).toString()));
   QVERIFY(!timeline->isPlaying());
+  // Play first set the form back to what it was when the recording began.
+  QVERIFY(wb.parameters().objectInit == ptyx::ObjectInit::Constant);
+  QCOMPARE(wb.parameters().seed, ptyx::ReconParams{}.seed);
 
   // With the substitute given programmatically, Play goes on from there: the window replays
   // the whole session, paced at twice the recorded speed, and every checkpoint and the saved
