@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "MainWindow.hpp"
+#include "SessionRecorder.hpp"
 #include "remote/LiveJob.hpp"
 #include "remote/RemoteJobs.hpp"
 #include "remote/RemoteUi.hpp"
@@ -137,6 +138,8 @@ int runLive(MainWindow& window, const LiveOptions& options) {
     exitCode = 1;
     QApplication::exit(1);
   };
+  // A scripted run (benchmark, screenshot) leaves the user's session history alone.
+  window.sessionRecorder()->setRecording(false);
   window.resize(options.width, options.height);
   window.show();
 
