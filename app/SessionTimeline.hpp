@@ -57,11 +57,11 @@ class SessionTimeline : public QWidget {
   void stopped(const QString& why);
 
  private:
+  enum class Wait { Nothing, Time, ScanLoaded, RunHeld, RunReturned };
+
   /// Sets the form to the parameters the recording began with; false (replay stopped) when
   /// they cannot be read or set.
   bool applyStartingParameters();
-  enum class Wait { Nothing, Time, ScanLoaded, RunHeld, RunReturned };
-
   void advance();
   void execute(const session::Action& action);
   void afterHold();

@@ -122,8 +122,7 @@ void Workbench::prepareEngineMemory() {
   // small share of the free memory: a user who only browses a large scan should not pay for it.
   const std::size_t frames = scan_->frameCount();
   const std::size_t m = scan_->frameSize();
-  const std::size_t bytes = frames * m * m * (sizeof(float) + sizeof(cfloat));
-  if (bytes > availableHostBytes() / 4) {
+  if (CpuBackend::preparedBytesFor(frames, m) > availableHostBytes() / 4) {
     CpuBackend::releasePreparedMemory();
     return;
   }

@@ -248,14 +248,8 @@ ReconParams paramsFromJson(const std::string& text, const std::string& where) {
       if (value.is_string()) {
         spec.set(params, value.get<std::string>());
       } else if (value.is_number()) {
-        std::ostringstream out;
-        out.precision(17);
-        if (value.is_number_float()) {
-          out << value.get<double>();
-        } else {
-          out << value.get<long long>();
-        }
-        spec.set(params, out.str());
+        spec.set(params, value.is_number_float() ? formatNumber(value.get<double>())
+                                                 : std::to_string(value.get<long long>()));
       } else {
         throw InputError(kWhere, key, "must be a number or a string");
       }

@@ -419,6 +419,10 @@ void CpuBackend::prepareMemory(std::size_t frames, std::size_t frameSize) {
   }
 }
 
+std::size_t CpuBackend::preparedBytesFor(std::size_t frames, std::size_t frameSize) {
+  return frames * frameSize * frameSize * (sizeof(float) + sizeof(cfloat));
+}
+
 std::size_t CpuBackend::preparedBytes() {
   const std::lock_guard lock(preparedMutex);
   std::size_t total = 0;

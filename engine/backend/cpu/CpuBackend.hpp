@@ -49,6 +49,8 @@ class CpuBackend final : public Backend {
   /// shown. Replaces what an earlier call prepared; the next load() takes what fits and frees
   /// the rest. Their contents are undefined, as with any allocation.
   static void prepareMemory(std::size_t frames, std::size_t frameSize);
+  /// What prepareMemory(frames, frameSize) holds: 12 bytes per pixel of every frame.
+  [[nodiscard]] static std::size_t preparedBytesFor(std::size_t frames, std::size_t frameSize);
   /// Bytes prepared and not yet taken by a load().
   [[nodiscard]] static std::size_t preparedBytes();
   static void releasePreparedMemory();
