@@ -12,22 +12,23 @@ namespace {
 
 // One undoable change of the parameter set (a field, or a preset's several fields). Consecutive
 // edits of the same field merge into one step, as a spin box's arrows would otherwise fill the
-// stack.
+// stack; but only within one stretch of edits (no other command between them).
 class SetParametersCommand final : public QUndoCommand {
  public:
   SetParametersCommand(Workbench& workbench, ReconParams before, ReconParams after,
-                       const QString& text, int mergeId)
+                       const QString& text, int mergeId, int stretch)
       : QUndoCommand(text),
         workbench_(workbench),
         before_(std::move(before)),
         after_(std::move(after)),
-        mergeId_(mergeId) {}
+        mergeId_(mergeId),
+        stretch_(stretch) {}
   void redo() override { workbench_.setParameters(after_); }
   void undo() override { workbench_.setParameters(before_); }
   [[nodiscard]] int id() const override { return mergeId_; }
   bool mergeWith(const QUndoCommand* other) override {
     const auto* o = static_cast<const SetParametersCommand*>(other);
-    if (o->mergeId_ != mergeId_ || mergeId_ < 0) return false;
+    if (o->mergeId_ != mergeId_ || mergeId_ < 0 || o->stretch_ != stretch_) return false;
     after_ = o->after_;
     return true;
   }
@@ -37,6 +38,7 @@ class SetParametersCommand final : public QUndoCommand {
   ReconParams before_;
   ReconParams after_;
   int mergeId_;
+  int stretch_;
 };
 
 int parameterIndex(const std::string& name) {
@@ -53,6 +55,7 @@ CommandBus::CommandBus(Workbench& workbench, QObject* parent)
     : QObject(parent), workbench_(workbench) {}
 
 void CommandBus::executed(const QString& name, const QJsonObject& arguments) {
+  if (name != QLatin1String("set_parameter")) ++editStretch_;
   emit commandExecuted(name, arguments);
 }
 
@@ -84,7 +87,7 @@ bool CommandBus::setParameter(const QString& name, const QString& value) {
   if (after == workbench_.parameters()) return true;
   undo_.push(new SetParametersCommand(workbench_, workbench_.parameters(), after,
                                       tr("Set %1 to %2").arg(name, value),
-                                      parameterIndex(name.toStdString())));
+                                      parameterIndex(name.toStdString()), editStretch_));
   executed(command, {{QStringLiteral("name"), name}, {QStringLiteral("value"), value}});
   return true;
 }
@@ -101,7 +104,8 @@ bool CommandBus::applyPreset(const QString& algorithm) {
   }
   if (after != workbench_.parameters()) {
     undo_.push(new SetParametersCommand(workbench_, workbench_.parameters(), after,
-                                        tr("Apply the %1 preset").arg(algorithm.toUpper()), -1));
+                                        tr("Apply the %1 preset").arg(algorithm.toUpper()), -1,
+                                        editStretch_));
   }
   executed(command, {{QStringLiteral("algorithm"), algorithm}});
   return true;

@@ -68,6 +68,10 @@ class CommandBus : public QObject {
   QUndoStack undo_;
   JobHandler submitJob_;
   JobHandler controlJob_;
+  // Counts the commands other than set_parameter: edits of one field merge into one undo step
+  // only within a stretch of edits, so that undo after a run, step, pause or undo never jumps
+  // back over values the run has used.
+  int editStretch_ = 0;
 };
 
 }  // namespace ptyx::app

@@ -202,6 +202,15 @@ void MainWindowTest::changesBetaThroughTheFormWithUndo() {
   QVERIFY(!window_->bus().setParameter(QStringLiteral("beta"), QStringLiteral("1.5")));
   QCOMPARE(wb.parameters().beta, 0.95);
 
+  // A run of edits of one field is one undo step (a spin box's arrows), ended by any other
+  // command.
+  setReal("beta", 0.9);
+  setReal("beta", 0.85);
+  action("actionUndo")->trigger();
+  QCOMPARE(wb.parameters().beta, 0.95);
+  action("actionRedo")->trigger();
+  QCOMPARE(wb.parameters().beta, 0.85);
+
   setInteger("iterations", 20);
   setReal("snapshot_interval", 0.0);
   QCOMPARE(wb.parameters().iterations, 20);

@@ -129,6 +129,8 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
   QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= stepped + 8, 30000);
   setReal("beta", 0.9);
   window_->bus().undo();  // back to 0.75 and again to 0.9 while the run goes on
+  // Not merged with the β edit made before the step: undo goes back to what the run had.
+  QCOMPARE(wb.parameters().beta, 0.75);
   window_->bus().redo();
   const int changedAt = wb.iteration();
   QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= changedAt + 12, 30000);
