@@ -111,6 +111,20 @@ bool CommandBus::applyPreset(const QString& algorithm) {
   return true;
 }
 
+bool CommandBus::setBackend(const QString& name) {
+  const QString command = QStringLiteral("set_backend");
+  if (name != QLatin1String("auto") && name != QLatin1String("cpu") &&
+      name != QLatin1String("cuda")) {
+    emit commandRejected(command,
+                         tr("Unknown compute backend \"%1\" (auto, cpu or cuda).").arg(name));
+    return false;
+  }
+  if (name == workbench_.backend()) return true;
+  workbench_.setBackend(name);
+  executed(command, {{QStringLiteral("backend"), name}});
+  return true;
+}
+
 bool CommandBus::run() {
   QString why;
   if (!workbench_.run(&why)) {
@@ -225,6 +239,8 @@ bool CommandBus::execute(const QString& name, const QJsonObject& a) {
     emit commandRejected(name, why);
     return false;
   }
+  if (name == QLatin1String("set_backend"))
+    return setBackend(a.value(QStringLiteral("backend")).toString());
   if (name == QLatin1String("run")) return run();
   if (name == QLatin1String("step")) return step();
   if (name == QLatin1String("pause"))

@@ -30,6 +30,9 @@ class CommandBus : public QObject {
   bool setParameter(const QString& name, const QString& value);
   /// Sets β, γ and the algorithm to the preset of "dm", "raar", "hio" or "er".
   bool applyPreset(const QString& algorithm);
+  /// The compute backend of the next run: "auto", "cpu" or "cuda" (not undoable: a setting of
+  /// where to compute, recorded so that a replay knows).
+  bool setBackend(const QString& name);
   bool run();
   void pause();
   void resume();

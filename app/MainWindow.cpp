@@ -1,6 +1,7 @@
 #include "MainWindow.hpp"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDir>
@@ -40,6 +41,7 @@
 #include "SessionRecorder.hpp"
 #include "SessionTimeline.hpp"
 #include "TextFormat.hpp"
+#include "backend/Devices.hpp"
 #include "io/Formats.hpp"
 #include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
@@ -129,6 +131,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
   connect(objectAmplitude_, &widgets::ComplexImageView::pixelHovered, this, pixelReadout);
   connect(objectPhase_, &widgets::ComplexImageView::pixelHovered, this, pixelReadout);
 
+  // Where runs compute is remembered between launches (a setting, not a recorded action; each
+  // run's action records what it ran on).
+  const QString backend = QSettings().value(QStringLiteral("run/backend")).toString();
+  if (backend == QLatin1String("cpu") || backend == QLatin1String("cuda"))
+    workbench_.setBackend(backend);
+
   // Before anything can issue a command: the session starts with the first one.
   recorder_ = new SessionRecorder(bus_, workbench_, this);
   buildActions();
@@ -163,6 +171,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
   fixWidth(iterationLabel_, tr("Iteration %1 / %2").arg(888888).arg(888888));
   fixWidth(rateLabel_, tr("%1 it/s").arg(QStringLiteral("888.8")));
   fixWidth(etaLabel_, tr("ETA %1").arg(QStringLiteral("888:88:88")));
+  backendLabel_ = new QLabel(this);
+  backendLabel_->setObjectName(QStringLiteral("backendLabel"));
+  fixWidth(backendLabel_, QStringLiteral("CUDA"));
+  statusBar()->addPermanentWidget(backendLabel_);
   statusBar()->addPermanentWidget(iterationLabel_);
   statusBar()->addPermanentWidget(rateLabel_);
   statusBar()->addPermanentWidget(etaLabel_);
@@ -210,6 +222,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
       probe_->setImage(result->probe);
     }
     updateActions();
+  });
+  connect(&workbench_, &Workbench::runStarted, this, [this] {
+    const QString on = workbench_.runBackend();
+    backendLabel_->setText(on.toUpper());
+    const QString note = workbench_.runBackendNote();
+    backendLabel_->setToolTip(note.isEmpty() ? tr("This run computes on the %1 backend.").arg(on)
+                                             : tr("This run computes on the CPU: %1.").arg(note));
+    if (!note.isEmpty() && !fallbackSaid_) {  // once per launch: the tooltip keeps saying it
+      fallbackSaid_ = true;
+      statusBar()->showMessage(tr("Computing on the CPU: %1").arg(note), 8000);
+    }
+  });
+  connect(&workbench_, &Workbench::backendChanged, this, [this](const QString& name) {
+    for (QAction* a : backendGroup_->actions()) a->setChecked(a->data().toString() == name);
+    QSettings().setValue(QStringLiteral("run/backend"), name);
   });
   connect(&workbench_, &Workbench::runFailed, this,
           [this](const QString& message) { showError(tr("The reconstruction failed"), message); });
@@ -370,12 +397,44 @@ void MainWindow::buildMenus() {
 
   auto* run = menuBar()->addMenu(tr("&Run"));
   for (auto* a : {runAction_, pauseAction_, stepAction_, stopAction_}) run->addAction(a);
+  run->addSeparator();
+  buildBackendMenu(run->addMenu(tr("Compute &backend")));
 
   auto* tools = addToolBar(tr("Run"));
   tools->setObjectName(QStringLiteral("runToolBar"));
   tools->addAction(openAction_);
   tools->addSeparator();
   for (auto* a : {runAction_, pauseAction_, stepAction_, stopAction_}) tools->addAction(a);
+}
+
+void MainWindow::buildBackendMenu(QMenu* menu) {
+  menu->setObjectName(QStringLiteral("backendMenu"));
+  backendGroup_ = new QActionGroup(this);
+  const std::pair<const char*, QString> choices[] = {
+      {"auto", tr("&Auto: CUDA when a GPU is present, else the CPU")},
+      {"cpu", tr("&CPU")},
+      {"cuda", tr("CU&DA (GPU)")}};
+  for (const auto& [name, text] : choices) {
+    QAction* a = menu->addAction(text);
+    a->setObjectName(QStringLiteral("actionBackend_") + QLatin1String(name));
+    a->setData(QLatin1String(name));
+    a->setCheckable(true);
+    a->setChecked(workbench_.backend() == QLatin1String(name));
+    backendGroup_->addAction(a);
+  }
+  connect(backendGroup_, &QActionGroup::triggered, this, [this](QAction* a) {
+    if (!bus_.setBackend(a->data().toString())) a->setChecked(false);
+  });
+  // Asked when the menu opens, not at start-up: the CUDA runtime takes a moment to load.
+  connect(menu, &QMenu::aboutToShow, this, [this] {
+    const DeviceStatus devices = detectDevices();
+    auto* cuda = findChild<QAction*>(QStringLiteral("actionBackend_cuda"));
+    cuda->setEnabled(devices.usable || workbench_.backend() == QLatin1String("cuda"));
+    cuda->setToolTip(devices.usable
+                         ? tr("Runs compute on the GPU (PTYX_DEVICE picks one).")
+                         : tr("Not available: %1.").arg(QString::fromStdString(devices.reason)));
+  });
+  menu->setToolTipsVisible(true);
 }
 
 void MainWindow::buildDocks() {

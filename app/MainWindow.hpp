@@ -15,6 +15,7 @@
 #include "Workbench.hpp"
 
 class QAction;
+class QActionGroup;
 class QComboBox;
 class QLabel;
 class QListWidget;
@@ -102,6 +103,7 @@ class MainWindow : public QMainWindow {
   void exportDialog();
   void showError(const QString& title, const QString& message);
   void buildSessionMenu();
+  void buildBackendMenu(QMenu* menu);
 
   Workbench workbench_;
   CommandBus bus_;
@@ -123,6 +125,9 @@ class MainWindow : public QMainWindow {
   QLabel* iterationLabel_ = nullptr;
   QLabel* rateLabel_ = nullptr;
   QLabel* etaLabel_ = nullptr;
+  QLabel* backendLabel_ = nullptr;  // what the current or last run computes on
+  QActionGroup* backendGroup_ = nullptr;
+  bool fallbackSaid_ = false;  // Auto's fallback to the CPU was shown in the status bar
   QMenu* recentMenu_ = nullptr;
 
   QAction* openAction_ = nullptr;

@@ -39,8 +39,9 @@ class RunWorker::ObserverAdapter final : public ReconstructionObserver {
   std::shared_ptr<const ViewSnapshot> snapshot_;
 };
 
-RunWorker::RunWorker(std::shared_ptr<const Scan> scan, const ReconParams& params)
-    : scan_(std::move(scan)), params_(params) {}
+RunWorker::RunWorker(std::shared_ptr<const Scan> scan, const ReconParams& params,
+                     std::string backend)
+    : scan_(std::move(scan)), params_(params), backendName_(std::move(backend)) {}
 
 RunWorker::~RunWorker() = default;
 
@@ -77,7 +78,7 @@ void RunWorker::setFollow(FollowRun* follow) {
 
 void RunWorker::build() {
   yieldToInteractiveThreads();
-  backend_ = makeBackend("cpu", {params_.threads});
+  backend_ = makeBackend(backendName_, {params_.threads});
   reconstructor_ = follow_
                        ? follow_->start(params_, *backend_, communicator_, stop_)
                        : std::make_unique<Reconstructor>(*scan_, params_, *backend_, communicator_);

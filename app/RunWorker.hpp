@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "ViewSnapshot.hpp"
 #include "core/Reconstruction.hpp"
@@ -28,7 +29,9 @@ enum class RunEnd { Paused, Finished, Stopped, Failed };
 class RunWorker : public QObject {
   Q_OBJECT
  public:
-  RunWorker(std::shared_ptr<const Scan> scan, const ReconParams& params);
+  /// `backend` is "cpu" or "cuda" (resolved before the run: Workbench::setBackend).
+  RunWorker(std::shared_ptr<const Scan> scan, const ReconParams& params,
+            std::string backend = "cpu");
   ~RunWorker() override;
   RunWorker(const RunWorker&) = delete;
   RunWorker& operator=(const RunWorker&) = delete;
@@ -70,6 +73,7 @@ class RunWorker : public QObject {
 
   std::shared_ptr<const Scan> scan_;
   ReconParams params_;  // the worker's view of the parameters (targets, iterations)
+  std::string backendName_;
   std::unique_ptr<Backend> backend_;
   SerialCommunicator communicator_;
   std::unique_ptr<Reconstructor> reconstructor_;

@@ -215,6 +215,10 @@ void SessionRecorder::onCommand(const QString& name, const QJsonObject& argument
       a.startsRun = ++run_;
       runEnded_ = false;
       a.parameters = toJson(params);
+      // What it computes on: a replay on another backend matches only within rounding.
+      QJsonObject withBackend = arguments;
+      withBackend.insert(QStringLiteral("backend"), workbench_.runBackend());
+      a.arguments = QJsonDocument(withBackend).toJson(QJsonDocument::Compact).toStdString();
     }
     if (name == QLatin1String("step")) pendingReturns_.push_back(a.seq);
   } else if (name == QLatin1String("pause")) {

@@ -51,7 +51,8 @@ QString describe(const session::Action& a) {
     args = {};
   }
   for (auto it = args.begin(); it != args.end(); ++it) {
-    text += QLatin1Char(' ') +
+    const bool where = it.key() == QLatin1String("backend") && a.command != "set_backend";
+    text += (where ? QStringLiteral(" on ") : QStringLiteral(" ")) +
             (it.value().isString()
                  ? QFileInfo(it.value().toString()).fileName()
                  : QString::fromUtf8(QJsonDocument(QJsonObject{{it.key(), it.value()}})

@@ -6,6 +6,7 @@
 #include <QThreadPool>
 
 #include "FollowRun.hpp"
+#include "backend/Devices.hpp"
 #include "backend/cpu/CpuBackend.hpp"
 #include "core/Error.hpp"
 #include "init/Initialisation.hpp"
@@ -122,7 +123,7 @@ void Workbench::prepareEngineMemory() {
   // small share of the free memory: a user who only browses a large scan should not pay for it.
   const std::size_t frames = scan_->frameCount();
   const std::size_t m = scan_->frameSize();
-  if (CpuBackend::preparedBytesFor(frames, m) > availableHostBytes() / 4) {
+  if (!runsOnCpu() || CpuBackend::preparedBytesFor(frames, m) > availableHostBytes() / 4) {
     CpuBackend::releasePreparedMemory();
     return;
   }
@@ -178,6 +179,7 @@ bool Workbench::startWorker(QString* why) {
     if (why) *why = tr("The checks before a run found errors (see the Checks panel).");
     return false;
   }
+  if (!chooseRunBackend(why)) return false;
   stopWorker();
   iteration_ = 0;
   remoteIterations_ = 0;
@@ -185,8 +187,44 @@ bool Workbench::startWorker(QString* why) {
   result_.reset();
   held_ = false;
   holdAt_ = -1;
-  launch(new RunWorker(scan_, params_));
+  launch(new RunWorker(scan_, params_, runBackend_.toStdString()));
   emit runStarted();
+  return true;
+}
+
+bool Workbench::runsOnCpu() const {
+  try {
+    return resolveBackend(backend_.toStdString(), detectDevices()).backend == "cpu";
+  } catch (const std::exception&) {
+    return false;  // CUDA asked for but absent: Run will say so
+  }
+}
+
+void Workbench::setBackend(const QString& name) {
+  if (name == backend_) return;
+  const bool wasOnCpu = runsOnCpu();
+  backend_ = name;
+  // An opened scan not yet run holds the CPU's arrays only while a run would use them.
+  if (scan_ && state_ == State::Ready && !following_ && runsOnCpu() != wasOnCpu) {
+    prepareEngineMemory();
+  }
+  emit backendChanged(backend_);
+}
+
+bool Workbench::chooseRunBackend(QString* why) {
+  // Resolved here, not inside the run, so that the session records what the run computes on.
+  try {
+    const BackendChoice choice = resolveBackend(backend_.toStdString(), detectDevices());
+    runBackend_ = QString::fromStdString(choice.backend);
+    runBackendNote_ = QString::fromStdString(choice.note);
+  } catch (const std::exception& e) {
+    if (why) {
+      *why = tr("%1. Choose Auto or CPU in Run ▸ Compute backend.")
+                 .arg(QString::fromStdString(e.what()));
+    }
+    return false;
+  }
+  if (runBackend_ != QLatin1String("cpu")) CpuBackend::releasePreparedMemory();
   return true;
 }
 
@@ -215,6 +253,7 @@ bool Workbench::followScan(const QString& path, QString* why) {
     if (why) *why = tr("A scan is being opened.");
     return false;
   }
+  if (!chooseRunBackend(why)) return false;
   stopWorker();
   scan_.reset();
   scanPath_ = path;
@@ -225,7 +264,7 @@ bool Workbench::followScan(const QString& path, QString* why) {
   following_ = true;
   held_ = false;
   holdAt_ = -1;
-  auto* worker = new RunWorker(nullptr, params_);
+  auto* worker = new RunWorker(nullptr, params_, runBackend_.toStdString());
   auto* follow = new FollowRun(path);
   worker->setFollow(follow);  // a child: it moves to the worker thread and dies with the worker
   connect(

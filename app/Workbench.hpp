@@ -80,6 +80,15 @@ class Workbench : public QObject {
   [[nodiscard]] int totalIterations() const {
     return remoteIterations_ > 0 ? remoteIterations_ : params_.iterations;
   }
+  /// The compute backend of runs started here: "auto" (CUDA when a device is present, else the
+  /// CPU), "cpu" or "cuda". Takes effect at the next run; the bus validates the name.
+  void setBackend(const QString& name);
+  [[nodiscard]] QString backend() const { return backend_; }
+  /// What the current or last run computes on, "cpu" or "cuda" (empty before the first run),
+  /// and why auto chose the CPU (empty otherwise).
+  [[nodiscard]] QString runBackend() const { return runBackend_; }
+  [[nodiscard]] QString runBackendNote() const { return runBackendNote_; }
+
   /// A result fetched from an agent becomes the workbench's result (save, export, views).
   /// False while a local run is live (its own result would replace it).
   bool adoptResult(std::shared_ptr<const Reconstruction> result);
@@ -99,6 +108,7 @@ class Workbench : public QObject {
   void remoteViewEnded();
   /// A run was started (run, or step when none is live): a new Reconstructor from the parameters.
   void runStarted();
+  void backendChanged(const QString& name);
   /// The run returned control (paused, finished, stopped, failed) with `iteration` iterations
   /// complete; emitted after the result and the state are updated.
   void runReturned(ptyx::app::RunEnd end, int iteration);
@@ -117,6 +127,8 @@ class Workbench : public QObject {
   void updatePreview();
   void prepareEngineMemory();
   bool startWorker(QString* why);
+  bool chooseRunBackend(QString* why);
+  [[nodiscard]] bool runsOnCpu() const;
   void launch(RunWorker* worker);
   void stopWorker();
   void onSnapshot(std::shared_ptr<const ViewSnapshot> snapshot);
@@ -139,8 +151,11 @@ class Workbench : public QObject {
   QPointer<RunWorker> worker_;
   bool remoteLive_ = false;
   int remoteIterations_ = 0;  // > 0 while a followed job's figures are shown
-  int holdAt_ = -1;           // session replay's hold (holdAt), -1 when none
-  bool held_ = false;         // the run returned control at that hold and waits, still Running
+  QString backend_ = QStringLiteral("auto");
+  QString runBackend_;
+  QString runBackendNote_;
+  int holdAt_ = -1;    // session replay's hold (holdAt), -1 when none
+  bool held_ = false;  // the run returned control at that hold and waits, still Running
 };
 
 }  // namespace ptyx::app

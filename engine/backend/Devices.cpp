@@ -29,6 +29,28 @@ DeviceStatus queryDevices() {
 #endif
 }
 
+DeviceStatus detectDevices() {
+  DeviceStatus s;
+#if defined(PTYX_HAVE_CUDA)
+  s.compiled = true;
+  s.usable = cuda::deviceCount(s.reason) > 0;
+#else
+  s.reason = "compiled without CUDA";
+#endif
+  return s;
+}
+
+BackendChoice resolveBackend(const std::string& requested, const DeviceStatus& devices) {
+  if (requested == "cpu") return {"cpu", {}};
+  if (requested == "cuda" || requested == "auto") {
+    if (devices.usable) return {"cuda", {}};
+    const std::string why = "no usable CUDA device (" + devices.reason + ")";
+    if (requested == "cuda") throw InputError("backend", requested, "not available: " + why);
+    return {"cpu", why};
+  }
+  throw InputError("backend", requested, "unknown backend (available: auto, cpu, cuda)");
+}
+
 namespace {
 
 bool parseIndex(const char* text, int& value) {

@@ -30,6 +30,21 @@ struct DeviceStatus {
 /// a missing driver or device: that is reported in `reason`.
 [[nodiscard]] DeviceStatus queryDevices();
 
+/// Whether a CUDA device is present, asked without creating a context (queryDevices creates one
+/// on every device): `usable` means at least one device is listed; `devices` stays empty.
+[[nodiscard]] DeviceStatus detectDevices();
+
+/// What a backend name means with these devices: `cpu`, or `cuda` with a usable device, or
+/// `auto` (cuda when a device is usable, else cpu, and `note` says why). Throws InputError for
+/// `cuda` without a usable device (naming the reason) and for an unknown name. The workbench
+/// resolves its choice before a run with this, so that the session records what ran.
+struct BackendChoice {
+  std::string backend;  ///< "cpu" or "cuda"
+  std::string note;     ///< why auto fell back to the CPU; empty otherwise
+};
+[[nodiscard]] BackendChoice resolveBackend(const std::string& requested,
+                                           const DeviceStatus& devices);
+
 /// The node-local rank from the launcher's environment (OMPI_COMM_WORLD_LOCAL_RANK,
 /// SLURM_LOCALID, MPI_LOCALRANKID, MV2_COMM_WORLD_LOCAL_RANK); -1 when none is set.
 [[nodiscard]] int localRank();

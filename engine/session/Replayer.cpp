@@ -164,6 +164,7 @@ class Replayer {
         text += args["value"].get<std::string>();
       } else {
         for (const auto& [key, value] : args.items()) {
+          if (key == "backend" && a.command != "set_backend") continue;  // said in the verdict
           text += ' ';
           text += value.is_string() ? value.get<std::string>() : value.dump();
         }
@@ -344,6 +345,10 @@ class Replayer {
       }
       if (c == "stop") return stopCommand(a);
       if (c == "save_result") return saveCommand(a);
+      if (c == "set_backend") {
+        return emit({a.line, a.offset_s, what, Verdict::Skipped,
+                     "not re-executed (replay computes on the cpu backend)"});
+      }
       if (c == "submit_job" || c == "job_control") {
         return emit({a.line, a.offset_s, what, Verdict::Skipped, "not re-executed (remote job)"});
       }
@@ -400,18 +405,30 @@ class Replayer {
     emit({a.line, a.offset_s, describe(a), problems.empty() ? Verdict::Match : Verdict::Differs,
           problems.empty() ? "run " + std::to_string(runNumber_) + " started, " +
                                  std::to_string(params_.iterations) + " iterations, seed " +
-                                 std::to_string(params_.seed)
+                                 std::to_string(params_.seed) + backendNote(a)
                            : problems});
+  }
+
+  /// Replay computes on the CPU; a run recorded on another backend agrees only within that
+  /// backend's rounding, which `--tolerance` allows for.
+  [[nodiscard]] static std::string backendNote(const Action& a) {
+    const std::string recorded = argument(a, "backend");
+    if (recorded.empty()) return {};  // recorded before sessions named it (2026-12-06)
+    if (recorded == "cpu") return ", on the cpu backend";
+    return "; recorded on the " + recorded +
+           " backend, replayed on cpu: checkpoints agree only within rounding (--tolerance)";
   }
 
   void stepCommand(const Action& a) {
     if (state_ == State::Running)
       return emit({a.line, a.offset_s, describe(a), Verdict::Skipped, "refused while running"});
+    std::string note;
     if (state_ != State::Paused) {
       if (!scan_)
         return emit({a.line, a.offset_s, describe(a), Verdict::Skipped, "no scan is open"});
       startRun(a);
       state_ = State::Paused;
+      note = backendNote(a);
     }
     recon_->step(1);
     keepResult();
@@ -420,7 +437,7 @@ class Replayer {
     emit({a.line, a.offset_s, describe(a),
           a.effect == Action::Effect::At ? (ok ? Verdict::Match : Verdict::Differs) : Verdict::Done,
           "paused at iteration " + std::to_string(iteration()) +
-              (ok ? "" : ", recorded " + std::to_string(a.effectIteration))});
+              (ok ? "" : ", recorded " + std::to_string(a.effectIteration)) + note});
   }
 
   void pauseCommand(const Action& a) {

@@ -147,6 +147,33 @@ TEST(DevicePlacement, OneRankPerGpuOverridable) {
   EXPECT_THROW((void)chooseDevice(-1, nullptr, 0, 0), Error);
 }
 
+TEST(DevicePlacement, BackendNamesResolveAgainstTheDevices) {
+  DeviceStatus none;
+  none.compiled = true;
+  none.reason = "no CUDA driver";
+  DeviceStatus one = none;
+  one.usable = true;
+  one.reason.clear();
+  one.devices.push_back({0, "GPU", 80ULL << 30, 79ULL << 30, 9, 0});
+
+  EXPECT_EQ(resolveBackend("cpu", one).backend, "cpu") << "cpu is asked for, not a GPU";
+  EXPECT_EQ(resolveBackend("auto", one).backend, "cuda");
+  EXPECT_TRUE(resolveBackend("auto", one).note.empty());
+  EXPECT_EQ(resolveBackend("cuda", one).backend, "cuda");
+
+  const BackendChoice fallback = resolveBackend("auto", none);
+  EXPECT_EQ(fallback.backend, "cpu");
+  EXPECT_EQ(fallback.note, "no usable CUDA device (no CUDA driver)");
+  try {
+    (void)resolveBackend("cuda", none);
+    ADD_FAILURE() << "cuda without a device must be refused";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "backend: cuda: not available: no usable CUDA device (no CUDA driver)");
+  }
+  EXPECT_THROW((void)resolveBackend("gpu", one), InputError);
+}
+
 TEST(DevicePlacement, CompiledAndUsableAreSeparateAnswers) {
   const DeviceStatus s = queryDevices();
   EXPECT_EQ(s.compiled, compiledWithCuda());
@@ -155,6 +182,13 @@ TEST(DevicePlacement, CompiledAndUsableAreSeparateAnswers) {
   }
   if (!s.compiled) {
     EXPECT_EQ(s.reason, "compiled without CUDA");
+  }
+  // The cheap question a backend choice asks gives the same answers.
+  const DeviceStatus d = detectDevices();
+  EXPECT_EQ(d.compiled, s.compiled);
+  EXPECT_EQ(d.usable, !s.devices.empty());
+  if (!d.usable) {
+    EXPECT_EQ(d.reason, s.reason);
   }
 }
 

@@ -7,7 +7,10 @@
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
+#include <QLabel>
 #include <QListWidget>
+#include <QMenu>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
@@ -20,6 +23,7 @@
 #include "MainWindowTestSupport.hpp"
 #include "ParameterForm.hpp"
 #include "Preflight.hpp"
+#include "backend/Devices.hpp"
 #include "backend/cpu/CpuBackend.hpp"
 #include "io/Formats.hpp"
 #include "sim/Simulator.hpp"
@@ -88,6 +92,7 @@ class MainWindowTest : public QObject {
   void pauseStopsProgressAndResumeContinues();
   void parameterChangeMidRunIsAppliedAndMarked();
   void stopLeavesAResultThatSavesAndReopens();
+  void choosesWhereRunsCompute();
   void checksFlagEmptyFramesAndMask();
   void resetLayoutBringsBackClosedAndCoveredDocks();
   void cleanupTestCase();
@@ -329,6 +334,70 @@ void MainWindowTest::stopLeavesAResultThatSavesAndReopens() {
                                "pause", "step", "resume", "stop"}) {
     QVERIFY2(names.contains(QLatin1String(expected)), expected);
   }
+}
+
+// Run ▸ Compute backend: Auto by default, remembered, and a run says what it computes on. This
+// machine has no GPU: CUDA is refused with the reason, Auto computes on the CPU and says why.
+void MainWindowTest::choosesWhereRunsCompute() {
+  auto& wb = window_->workbench();
+  auto& bus = window_->bus();
+  QCOMPARE(wb.state(), State::Finished);
+  QVERIFY(action("actionBackend_auto")->isChecked());
+  auto* label = window_->findChild<QLabel*>(QStringLiteral("backendLabel"));
+  QVERIFY(label);
+  QCOMPARE(label->text(), QStringLiteral("CPU"));  // the runs above
+
+  QSignalSpy rejected(&bus, &ptyx::app::CommandBus::commandRejected);
+  QVERIFY(!bus.setBackend(QStringLiteral("gpu")));
+  QCOMPARE(rejected.count(), 1);
+  QVERIFY(rejected.first().at(1).toString().contains(QStringLiteral("auto, cpu or cuda")));
+  QCOMPARE(wb.backend(), QStringLiteral("auto"));
+
+  action("actionBackend_cpu")->trigger();  // through the menu, as a user would
+  QCOMPARE(wb.backend(), QStringLiteral("cpu"));
+  QCOMPARE(commands_->last().at(0).toString(), QStringLiteral("set_backend"));
+  QCOMPARE(QSettings().value(QStringLiteral("run/backend")).toString(), QStringLiteral("cpu"));
+
+  // The menu says whether CUDA can be chosen, and why not.
+  auto* menu = window_->findChild<QMenu*>(QStringLiteral("backendMenu"));
+  QVERIFY(menu);
+  emit menu->aboutToShow();
+  const ptyx::DeviceStatus devices = ptyx::detectDevices();
+  QCOMPARE(action("actionBackend_cuda")->isEnabled(), devices.usable);
+
+  QVERIFY(bus.setBackend(QStringLiteral("cuda")));
+  QVERIFY(action("actionBackend_cuda")->isChecked());
+  if (devices.usable) {
+    QVERIFY(bus.run());
+    QCOMPARE(label->text(), QStringLiteral("CUDA"));
+    QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= 3, 30000);
+    bus.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(wb.state(), State::Finished, 10000);
+  } else {
+    const int iterations = wb.iteration();
+    QVERIFY(!bus.run());
+    QCOMPARE(rejected.last().at(0).toString(), QStringLiteral("run"));
+    const QString why = rejected.last().at(1).toString();
+    QVERIFY2(
+        why.startsWith(QStringLiteral("backend: cuda: not available: no usable CUDA device (")),
+        qPrintable(why));
+    QVERIFY2(why.contains(QString::fromStdString(devices.reason)), qPrintable(why));
+    QVERIFY2(why.contains(QStringLiteral("Run ▸ Compute backend")), qPrintable(why));
+    QCOMPARE(wb.state(), State::Finished);  // the last result stays
+    QCOMPARE(wb.iteration(), iterations);
+
+    QVERIFY(bus.setBackend(QStringLiteral("auto")));
+    QVERIFY(bus.run());
+    QCOMPARE(wb.runBackend(), QStringLiteral("cpu"));
+    QCOMPARE(label->text(), QStringLiteral("CPU"));
+    QVERIFY2(label->toolTip().contains(QString::fromStdString(devices.reason)),
+             qPrintable(label->toolTip()));
+    QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= 3, 30000);
+    bus.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(wb.state(), State::Finished, 10000);
+  }
+  QVERIFY(bus.setBackend(QStringLiteral("auto")));
+  QCOMPARE(QSettings().value(QStringLiteral("run/backend")).toString(), QStringLiteral("auto"));
 }
 
 void MainWindowTest::checksFlagEmptyFramesAndMask() {

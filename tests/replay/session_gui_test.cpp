@@ -158,6 +158,9 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
     if (const auto* a = std::get_if<ptyx::session::Action>(&e)) {
       if (a->effect == ptyx::session::Action::Effect::At) ++anchoredActions;
       if (a->command == "open_scan") QCOMPARE(a->files.size(), std::size_t{1});
+      if (a->startsRun != 0) {  // what the run computed on (no GPU here: Auto took the CPU)
+        QCOMPARE(QString::fromStdString(a->arguments), QStringLiteral(R"({"backend":"cpu"})"));
+      }
       if (a->command == "save_result") QVERIFY(a->result.has_value());
     } else if (std::holds_alternative<ptyx::session::Checkpoint>(e)) {
       ++checkpoints;

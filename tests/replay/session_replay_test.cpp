@@ -125,6 +125,28 @@ TEST_F(SessionReplay, AMovedParameterChangeIsReportedWhereResultsDiffer) {
   EXPECT_NE(o.out.find("match    checkpoint run 1 iteration 10"), std::string::npos) << o.out;
 }
 
+TEST_F(SessionReplay, ARunRecordedOnTheGpuIsReplayedOnTheCpuAndSaysSo) {
+  std::string text = readText(session_);
+  const std::string cpu = R"("command":"run","arguments":{"backend":"cpu"})";
+  const auto pos = text.find(cpu);
+  ASSERT_NE(pos, std::string::npos) << text;
+  text.replace(pos, cpu.size(), R"("command":"run","arguments":{"backend":"cuda"})");
+  const std::string gpu = fs::absolute("gpu.ptyx-session").string();
+  writeText(gpu, text);
+
+  const auto o = runPtyx("replay " + gpu);
+  EXPECT_EQ(o.code, 0) << o.out << o.err;  // these bits came from the CPU after all
+  EXPECT_NE(o.out.find("recorded on the cuda backend, replayed on cpu: checkpoints agree only "
+                       "within rounding (--tolerance)"),
+            std::string::npos)
+      << o.out;
+  const auto same = runPtyx("replay " + session_);
+  EXPECT_NE(same.out.find("run 1 started, 60 iterations, seed 0, on the cpu backend"),
+            std::string::npos)
+      << same.out;
+  EXPECT_EQ(same.out.find("replayed on cpu"), std::string::npos) << same.out;
+}
+
 TEST_F(SessionReplay, ReplayStartsFromTheFormTheRecordingStartedWith) {
   // The workbench's form does not start at the engine's defaults (snapshot_interval 0.05 s),
   // and recording can be switched on after changes: the header carries the starting form.

@@ -62,7 +62,7 @@ class ScriptedSession {
     ended_ = false;
     backend_ = makeBackend("cpu", {1});
     recon_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, comm_);
-    auto a = action("run", "{}");
+    auto a = action("run", R"({"backend":"cpu"})");
     a.parameters = toJson(params_);
     a.startsRun = run_;
     writer_.write(a);
