@@ -235,6 +235,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
     }
   });
   connect(&workbench_, &Workbench::backendChanged, this, [this](const QString& name) {
+    showSummary();  // the memory estimate is for the RAM or the GPU
     for (QAction* a : backendGroup_->actions()) a->setChecked(a->data().toString() == name);
     QSettings().setValue(QStringLiteral("run/backend"), name);
   });
@@ -625,16 +626,11 @@ void MainWindow::showSummary() {
   for (auto v : scan->mask.span()) masked += v != 0 ? 1 : 0;
   set("mask", scan->mask.empty() ? tr("no mask") : QString::number(masked));
   set("truth", scan->truth ? tr("known (object error is shown)") : tr("not known"));
-  const auto& p = workbench_.parameters();
-  MemoryCase memory;
-  memory.frames = scan->frameCount();
-  memory.frameSize = m;
-  memory.objectRows = layout.rows;
-  memory.objectCols = layout.cols;
-  memory.threads =
-      static_cast<std::size_t>(p.threads > 0 ? p.threads : QThread::idealThreadCount());
-  memory.auxiliaryWaves = needsAuxiliaryWaves(p);
-  set("memory", QString::fromStdString(formatBytes(planRank(memory, 1).perRank())));
+  if (const auto memory = workbench_.runMemory()) {
+    const bool gpu = memory->target == MemoryTarget::CudaDevice;
+    set("memory", QString::fromStdString(formatBytes(memory->perRank())) +
+                      (gpu ? tr(" of GPU memory") : tr(" of RAM")));
+  }
 }
 
 void MainWindow::showFindings() {

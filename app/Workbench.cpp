@@ -179,7 +179,7 @@ bool Workbench::startWorker(QString* why) {
     if (why) *why = tr("The checks before a run found errors (see the Checks panel).");
     return false;
   }
-  if (!chooseRunBackend(why)) return false;
+  if (!chooseRunBackend(why) || !checkRunMemory(why)) return false;
   stopWorker();
   iteration_ = 0;
   remoteIterations_ = 0;
@@ -198,6 +198,41 @@ bool Workbench::runsOnCpu() const {
   } catch (const std::exception&) {
     return false;  // CUDA asked for but absent: Run will say so
   }
+}
+
+MemoryCase Workbench::memoryCase(MemoryTarget target, int ranks) const {
+  const auto layout = layoutFor(*scan_);
+  MemoryCase c;
+  c.frames = scan_->frameCount();
+  c.frameSize = scan_->frameSize();
+  c.objectRows = layout.rows;
+  c.objectCols = layout.cols;
+  c.threads = static_cast<std::size_t>(
+      params_.threads > 0 ? params_.threads : (ranks > 1 ? 1 : QThread::idealThreadCount()));
+  c.auxiliaryWaves = needsAuxiliaryWaves(params_);
+  c.target = target;
+  return c;
+}
+
+std::optional<RankMemory> Workbench::runMemory() const {
+  if (!scan_) return std::nullopt;
+  return planRank(memoryCase(runsOnCpu() ? MemoryTarget::CpuRam : MemoryTarget::CudaDevice), 1);
+}
+
+bool Workbench::checkRunMemory(QString* why) const {
+  // Refused before anything is allocated, rather than failing (or swapping) part-way in.
+  const bool gpu = runBackend_ == QLatin1String("cuda");
+  const MemoryCase c = memoryCase(gpu ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam);
+  const std::size_t capacity = capacityPerRank(c.target, gpu ? 0 : CpuBackend::preparedBytes());
+  if (capacity == 0) return true;  // unknown: nothing to check against
+  const PlanVerdict verdict = checkPlan(c, 1, capacity);
+  if (verdict.fits) return true;
+  if (why) {
+    *why = tr("The run would not fit in this machine's memory (%1). Spread it over several GPUs "
+              "or nodes as a job: Remote ▸ Submit job…")
+               .arg(QString::fromStdString(verdict.message));
+  }
+  return false;
 }
 
 void Workbench::setBackend(const QString& name) {

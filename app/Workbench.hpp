@@ -8,10 +8,12 @@
 #include <QThread>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "Preflight.hpp"
 #include "RunWorker.hpp"
+#include "recon/MemoryPlanner.hpp"
 
 namespace ptyx::app {
 
@@ -89,6 +91,13 @@ class Workbench : public QObject {
   [[nodiscard]] QString runBackend() const { return runBackend_; }
   [[nodiscard]] QString runBackendNote() const { return runBackendNote_; }
 
+  /// What the next run needs, on the RAM or the GPU it will compute on (setBackend); nullopt
+  /// with no scan open.
+  [[nodiscard]] std::optional<RankMemory> runMemory() const;
+  /// The open scan with the current parameters as the memory planner sees a run of `ranks`
+  /// ranks (as submitted: several ranks without a thread count get one thread each). Needs a scan.
+  [[nodiscard]] MemoryCase memoryCase(MemoryTarget target, int ranks = 1) const;
+
   /// A result fetched from an agent becomes the workbench's result (save, export, views).
   /// False while a local run is live (its own result would replace it).
   bool adoptResult(std::shared_ptr<const Reconstruction> result);
@@ -129,6 +138,7 @@ class Workbench : public QObject {
   bool startWorker(QString* why);
   bool chooseRunBackend(QString* why);
   [[nodiscard]] bool runsOnCpu() const;
+  bool checkRunMemory(QString* why) const;
   void launch(RunWorker* worker);
   void stopWorker();
   void onSnapshot(std::shared_ptr<const ViewSnapshot> snapshot);

@@ -12,13 +12,11 @@
 #include <QPushButton>
 #include <QRegularExpressionValidator>
 #include <QSpinBox>
-#include <QThread>
 #include <QVBoxLayout>
 
 #include "CommandBus.hpp"
 #include "RemoteJobs.hpp"
 #include "params/Parameters.hpp"
-#include "recon/Layout.hpp"
 #include "recon/MemoryPlanner.hpp"
 
 namespace ptyx::app {
@@ -221,19 +219,9 @@ void SubmitJobDialog::updateEstimate() {
     return;
   }
   submit_->setEnabled(true);
-  const auto& p = bus_.workbench().parameters();
   const int ranks = ranks_->value();
-  const auto layout = layoutFor(*scan);
-  MemoryCase c;
-  c.frames = scan->frameCount();
-  c.frameSize = scan->frameSize();
-  c.objectRows = layout.rows;
-  c.objectCols = layout.cols;
-  // As submitted: several ranks without a thread count get one thread each (RemoteJobs).
-  c.threads = static_cast<std::size_t>(
-      p.threads > 0 ? p.threads : (ranks > 1 ? 1 : QThread::idealThreadCount()));
-  c.auxiliaryWaves = needsAuxiliaryWaves(p);
-  c.target = gpus_->value() > 0 ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam;
+  const MemoryCase c = bus_.workbench().memoryCase(
+      gpus_->value() > 0 ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam, ranks);
   const auto capacity = static_cast<std::size_t>(capacity_->value() * kGiB);
   const PlanVerdict verdict = checkPlan(c, ranks, capacity);
   fits_ = verdict.fits;

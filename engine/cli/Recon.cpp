@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -11,7 +10,6 @@
 #include <vector>
 
 #include "backend/Backend.hpp"
-#include "backend/Devices.hpp"
 #include "cli/Commands.hpp"
 #include "cli/Progress.hpp"
 #include "comm/Communicator.hpp"
@@ -30,13 +28,6 @@
 namespace ptyx::cli {
 namespace {
 
-// Available host memory per rank on this node: MemAvailable shared by the ranks of the node.
-std::size_t hostCapacityPerRank() {
-  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-  const long ranksHere = local != nullptr ? std::max(1L, std::atol(local)) : 1L;
-  return availableHostBytes() / static_cast<std::size_t>(ranksHere);
-}
-
 // Before anything large is allocated: will this rank's share fit? A plan that cannot is refused
 // with the number of ranks (GPUs) it would take, rather than failing half-way through loading.
 void checkMemoryPlan(std::size_t frames, std::size_t frameSize, const ObjectLayout& layout,
@@ -49,18 +40,7 @@ void checkMemoryPlan(std::size_t frames, std::size_t frameSize, const ObjectLayo
                static_cast<std::size_t>(std::max(1, params.threads)),
                needsAuxiliaryWaves(params),
                backend == "cuda" ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam};
-  std::size_t capacity = 0;
-  if (const char* limit = std::getenv("PTYX_MEMORY_LIMIT_MIB")) {
-    capacity = static_cast<std::size_t>(std::max(0.0, std::strtod(limit, nullptr)) * 1048576.0);
-  } else if (c.target == MemoryTarget::CudaDevice) {
-    const DeviceStatus devices = queryDevices();
-    if (!devices.devices.empty()) {
-      const int d = chooseDevice(-1, static_cast<int>(devices.devices.size()));
-      capacity = devices.devices[static_cast<std::size_t>(d)].freeBytes;
-    }
-  } else {
-    capacity = hostCapacityPerRank();
-  }
+  const std::size_t capacity = capacityPerRank(c.target);
   if (capacity == 0) return;  // unknown capacity: nothing to check against
   const PlanVerdict verdict = checkPlan(c, ranks, capacity);
   if (!verdict.fits) throw InputError(source, "", verdict.message);

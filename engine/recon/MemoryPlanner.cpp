@@ -3,9 +3,11 @@
 #include <fstream>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iomanip>
 #include <sstream>
 
+#include "backend/Devices.hpp"
 #include "core/Error.hpp"
 #include "params/Parameters.hpp"
 
@@ -127,6 +129,23 @@ std::size_t availableHostBytes() {
     if (key == "MemAvailable:") return kib * 1024;
   }
   return 0;
+}
+
+std::size_t capacityPerRank(MemoryTarget target, std::size_t heldBytes) {
+  if (const char* limit = std::getenv("PTYX_MEMORY_LIMIT_MIB")) {
+    return static_cast<std::size_t>(std::max(0.0, std::strtod(limit, nullptr)) * 1048576.0);
+  }
+  if (target == MemoryTarget::CudaDevice) {
+    const DeviceStatus devices = queryDevices();
+    if (devices.devices.empty()) return 0;
+    const int d = chooseDevice(-1, static_cast<int>(devices.devices.size()));
+    return devices.devices[static_cast<std::size_t>(d)].freeBytes;
+  }
+  const std::size_t available = availableHostBytes();
+  if (available == 0) return 0;
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const long ranksHere = local != nullptr ? std::max(1L, std::atol(local)) : 1L;
+  return available / static_cast<std::size_t>(ranksHere) + heldBytes;
 }
 
 }  // namespace ptyx

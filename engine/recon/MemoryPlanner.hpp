@@ -89,6 +89,12 @@ void requirePlan(const MemoryCase& c, int ranks, std::size_t capacityBytes);
 /// MemAvailable of this machine (/proc/meminfo), 0 when unknown.
 [[nodiscard]] std::size_t availableHostBytes();
 
+/// What one rank on this node may use on `target`: PTYX_MEMORY_LIMIT_MIB when set (shared nodes,
+/// tests), else the free memory of the GPU chooseDevice(-1, ...) picks, else MemAvailable shared
+/// by the node's ranks (OMPI_COMM_WORLD_LOCAL_SIZE) plus `heldBytes`, memory this process
+/// already holds for the run (the workbench's prepared arrays). 0 when unknown.
+[[nodiscard]] std::size_t capacityPerRank(MemoryTarget target, std::size_t heldBytes = 0);
+
 /// "123.4 MiB" / "12.3 GiB".
 [[nodiscard]] std::string formatBytes(std::size_t bytes);
 

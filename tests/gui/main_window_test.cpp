@@ -93,6 +93,7 @@ class MainWindowTest : public QObject {
   void parameterChangeMidRunIsAppliedAndMarked();
   void stopLeavesAResultThatSavesAndReopens();
   void choosesWhereRunsCompute();
+  void aRunThatCannotFitIsRefusedWithTheRanksItTakes();
   void checksFlagEmptyFramesAndMask();
   void resetLayoutBringsBackClosedAndCoveredDocks();
   void cleanupTestCase();
@@ -398,6 +399,37 @@ void MainWindowTest::choosesWhereRunsCompute() {
   }
   QVERIFY(bus.setBackend(QStringLiteral("auto")));
   QCOMPARE(QSettings().value(QStringLiteral("run/backend")).toString(), QStringLiteral("auto"));
+}
+
+// The memory planner stands before the window's Run as before a job's: a scan too large for the
+// machine is refused up front, saying how many ranks it would take, not half-way into loading.
+void MainWindowTest::aRunThatCannotFitIsRefusedWithTheRanksItTakes() {
+  auto& wb = window_->workbench();
+  auto& bus = window_->bus();
+  const bool gpu = ptyx::detectDevices().usable;  // Auto computes there
+  QVERIFY2(window_->summary(QStringLiteral("memory"))
+               .endsWith(gpu ? QStringLiteral(" of GPU memory") : QStringLiteral(" of RAM")),
+           qPrintable(window_->summary(QStringLiteral("memory"))));
+
+  QSignalSpy rejected(&bus, &ptyx::app::CommandBus::commandRejected);
+  const int iterations = wb.iteration();
+  qputenv("PTYX_MEMORY_LIMIT_MIB", "0.5");  // what a shared node may grant one process
+  const bool ran = bus.run();
+  qunsetenv("PTYX_MEMORY_LIMIT_MIB");
+  QVERIFY(!ran);
+  QCOMPARE(rejected.count(), 1);
+  const QString why = rejected.first().at(1).toString();
+  QVERIFY2(why.contains(QStringLiteral("would not fit")), qPrintable(why));
+  QVERIFY2(why.contains(QStringLiteral("capacity 0.5 MiB: does not fit; it would take ")),
+           qPrintable(why));
+  QVERIFY2(why.contains(QStringLiteral("Remote ▸ Submit job")), qPrintable(why));
+  QCOMPARE(wb.state(), State::Finished);
+  QCOMPARE(wb.iteration(), iterations);
+
+  QVERIFY(bus.run());  // with the machine's own memory it fits
+  QTRY_VERIFY_WITH_TIMEOUT(wb.iteration() >= 2, 30000);
+  bus.stop();
+  QTRY_COMPARE_WITH_TIMEOUT(wb.state(), State::Finished, 10000);
 }
 
 void MainWindowTest::checksFlagEmptyFramesAndMask() {
