@@ -16,6 +16,7 @@
 #include <exception>
 #include <limits>
 
+#include "backend/Devices.hpp"
 #include "io/Formats.hpp"
 #include "params/ParameterSchema.hpp"
 #include "session/Replayer.hpp"
@@ -388,6 +389,18 @@ void SessionTimeline::execute(const session::Action& a) {
     }
     wait_ = Wait::ScanLoaded;
     waitingEntry_ = entry;
+    bus_.execute(command, args);
+    return;
+  }
+  if (command == QLatin1String("set_backend")) {
+    // A GPU recording replayed where there is none: computing on the CPU beats refusing to run
+    // (the checkpoints then say how far the two agree).
+    const QString wanted = args.value(QStringLiteral("backend")).toString();
+    try {
+      (void)resolveBackend(wanted.toStdString(), detectDevices());
+    } catch (const std::exception& e) {
+      return note(entry, tr("not re-executed: %1").arg(QString::fromStdString(e.what())));
+    }
     bus_.execute(command, args);
     return;
   }

@@ -110,6 +110,7 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
   setReal("snapshot_interval", 0.5);
   setInteger("probe_update_start", 3);
   QVERIFY(window_->bus().applyPreset(QStringLiteral("raar")));
+  QVERIFY(window_->bus().setBackend(QStringLiteral("cpu")));  // Run ▸ Compute backend ▸ CPU
   setReal("beta", 0.85);
   window_->bus().undo();
   window_->bus().redo();
@@ -149,8 +150,8 @@ void SessionGuiTest::recordsAGuiSessionThatReplaysHeadlessToTheSameResult() {
   QCOMPARE(QString::fromStdString(session.header.program), QStringLiteral("ptyx-gui"));
   QCOMPARE(QString::fromStdString(session.header.name), QStringLiteral("commissioning test"));
   const QString commands = commandsIn(session);
-  for (const char* expected : {"open_scan", "set_parameter", "apply_preset", "undo", "redo", "run",
-                               "pause", "step", "resume", "stop", "save_result"}) {
+  for (const char* expected : {"open_scan", "set_parameter", "apply_preset", "set_backend", "undo",
+                               "redo", "run", "pause", "step", "resume", "stop", "save_result"}) {
     QVERIFY2(commands.contains(QLatin1String(expected)), qPrintable(commands));
   }
   int anchoredActions = 0, checkpoints = 0;
@@ -248,6 +249,7 @@ void SessionGuiTest::theTimelineReplaysTheSessionInTheWindow() {
   // The form has moved on since the recording began; replay starts from the recorded form.
   QVERIFY(window_->bus().setParameter(QStringLiteral("object_init"), QStringLiteral("random")));
   QVERIFY(window_->bus().setParameter(QStringLiteral("seed"), QStringLiteral("5")));
+  window_->workbench().setBackend(QStringLiteral("auto"));  // not through the bus: unrecorded
 
   auto* timeline = window_->sessionTimeline();
   QVERIFY(window_->openSession(sessionPath_));
@@ -287,6 +289,7 @@ void SessionGuiTest::theTimelineReplaysTheSessionInTheWindow() {
   QCOMPARE(wb.state(), State::Finished);
   QCOMPARE(wb.iteration(), stoppedAt);
   QVERIFY(wb.parameters().beta > 0.89 && wb.parameters().beta < 0.91);
+  QCOMPARE(wb.backend(), QStringLiteral("cpu"));  // the recorded choice was replayed too
   ptyx::test::saveSample(window_->grab().toImage(), QStringLiteral("session_timeline"));
   QVERIFY(QFile::copy(original, scanPath_));
 
