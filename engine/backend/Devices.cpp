@@ -40,6 +40,16 @@ DeviceStatus detectDevices() {
   return s;
 }
 
+std::size_t chosenDeviceFreeBytes() {
+#if defined(PTYX_HAVE_CUDA)
+  std::string reason;
+  const int count = cuda::deviceCount(reason);
+  return count > 0 ? cuda::freeBytes(chooseDevice(-1, count)) : 0;
+#else
+  return 0;
+#endif
+}
+
 BackendChoice resolveBackend(const std::string& requested, const DeviceStatus& devices) {
   if (requested == "cpu") return {"cpu", {}};
   if (requested == "cuda" || requested == "auto") {

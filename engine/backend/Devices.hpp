@@ -34,6 +34,10 @@ struct DeviceStatus {
 /// on every device): `usable` means at least one device is listed; `devices` stays empty.
 [[nodiscard]] DeviceStatus detectDevices();
 
+/// Free memory of the device a rank of this process would use (chooseDevice(-1, ...)), asked
+/// with a context on that device alone; 0 when no device is usable.
+[[nodiscard]] std::size_t chosenDeviceFreeBytes();
+
 /// What a backend name means with these devices: `cpu`, or `cuda` with a usable device, or
 /// `auto` (cuda when a device is usable, else cpu, and `note` says why). Throws InputError for
 /// `cuda` without a usable device (naming the reason) and for an unknown name. The workbench

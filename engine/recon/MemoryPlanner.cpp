@@ -135,12 +135,7 @@ std::size_t capacityPerRank(MemoryTarget target, std::size_t heldBytes) {
   if (const char* limit = std::getenv("PTYX_MEMORY_LIMIT_MIB")) {
     return static_cast<std::size_t>(std::max(0.0, std::strtod(limit, nullptr)) * 1048576.0);
   }
-  if (target == MemoryTarget::CudaDevice) {
-    const DeviceStatus devices = queryDevices();
-    if (devices.devices.empty()) return 0;
-    const int d = chooseDevice(-1, static_cast<int>(devices.devices.size()));
-    return devices.devices[static_cast<std::size_t>(d)].freeBytes;
-  }
+  if (target == MemoryTarget::CudaDevice) return chosenDeviceFreeBytes();
   const std::size_t available = availableHostBytes();
   if (available == 0) return 0;
   const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");

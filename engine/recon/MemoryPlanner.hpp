@@ -90,9 +90,9 @@ void requirePlan(const MemoryCase& c, int ranks, std::size_t capacityBytes);
 [[nodiscard]] std::size_t availableHostBytes();
 
 /// What one rank on this node may use on `target`: PTYX_MEMORY_LIMIT_MIB when set (shared nodes,
-/// tests), else the free memory of the GPU chooseDevice(-1, ...) picks, else MemAvailable shared
-/// by the node's ranks (OMPI_COMM_WORLD_LOCAL_SIZE) plus `heldBytes`, memory this process
-/// already holds for the run (the workbench's prepared arrays). 0 when unknown.
+/// tests), else the free memory of the GPU this rank would use (chosenDeviceFreeBytes), else
+/// MemAvailable shared by the node's ranks (OMPI_COMM_WORLD_LOCAL_SIZE) plus `heldBytes`, memory
+/// this process already holds for the run (the workbench's prepared arrays). 0 when unknown.
 [[nodiscard]] std::size_t capacityPerRank(MemoryTarget target, std::size_t heldBytes = 0);
 
 /// "123.4 MiB" / "12.3 GiB".

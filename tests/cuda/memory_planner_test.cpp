@@ -190,6 +190,8 @@ TEST(DevicePlacement, CompiledAndUsableAreSeparateAnswers) {
   if (!d.usable) {
     EXPECT_EQ(d.reason, s.reason);
   }
+  // A GPU run's memory plan is checked against the free memory of its own device.
+  EXPECT_EQ(chosenDeviceFreeBytes() > 0, d.usable);
 }
 
 }  // namespace

@@ -61,4 +61,14 @@ DeviceStatus queryDevices() {
   return s;
 }
 
+std::size_t freeBytes(int device) {
+  std::size_t free = 0;
+  std::size_t total = 0;
+  if (cudaSetDevice(device) != cudaSuccess || cudaMemGetInfo(&free, &total) != cudaSuccess) {
+    (void)cudaGetLastError();  // reported as unknown (0), not left sticky
+    return 0;
+  }
+  return free;
+}
+
 }  // namespace ptyx::cuda
