@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "backend/Devices.hpp"
 #include "cli/Commands.hpp"
 #include "core/Error.hpp"
 #include "session/Replayer.hpp"
@@ -22,6 +23,7 @@ struct ReplayCliOptions {
   double tolerance = 1e-6;
   std::string outputDir;
   int threads = 0;
+  std::string backend = "recorded";
 };
 
 const char* label(session::ReplayStep::Verdict v) {
@@ -47,6 +49,8 @@ int runReplay(const ReplayCliOptions& o) {
   options.tolerance = o.tolerance;
   options.outputDirectory = o.outputDir;
   options.threads = o.threads;
+  options.backend = o.backend;
+  if (o.backend == "cuda") (void)resolveBackend("cuda", detectDevices());  // refused up front
   for (const auto& s : o.substitutes) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
@@ -110,6 +114,10 @@ Runner addReplay(CLI::App& app) {
   sub->add_option("--threads", o->threads,
                   "CPU threads (0 = all cores; results do not depend on it)")
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--backend", o->backend,
+                  "Where runs compute: recorded (each run on the backend it was recorded on, "
+                  "when this machine has it, else cpu), cpu or cuda")
+      ->check(CLI::IsMember({"recorded", "cpu", "cuda"}));
   return [o] { return runReplay(*o); };
 }
 

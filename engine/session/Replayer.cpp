@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "backend/Backend.hpp"
+#include "backend/Devices.hpp"
 #include "comm/Communicator.hpp"
 #include "core/Error.hpp"
 #include "io/Formats.hpp"
@@ -190,7 +191,11 @@ class Replayer {
   void startRun(const Action& a) {
     endRun();
     ++runNumber_;
-    backend_ = makeBackend("cpu", {options_.threads > 0 ? options_.threads : params_.threads});
+    std::string why;
+    runBackend_ = backendFor(a, why);
+    backendNote_ = backendNote(argument(a, "backend"), runBackend_, why);
+    backend_ =
+        makeBackend(runBackend_, {options_.threads > 0 ? options_.threads : params_.threads});
     recon_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, comm_);
     runParams_ = params_;
     result_.reset();
@@ -347,7 +352,7 @@ class Replayer {
       if (c == "save_result") return saveCommand(a);
       if (c == "set_backend") {
         return emit({a.line, a.offset_s, what, Verdict::Skipped,
-                     "not re-executed (replay computes on the cpu backend)"});
+                     "not re-executed (each run's own line names its backend)"});
       }
       if (c == "submit_job" || c == "job_control") {
         return emit({a.line, a.offset_s, what, Verdict::Skipped, "not re-executed (remote job)"});
@@ -405,18 +410,29 @@ class Replayer {
     emit({a.line, a.offset_s, describe(a), problems.empty() ? Verdict::Match : Verdict::Differs,
           problems.empty() ? "run " + std::to_string(runNumber_) + " started, " +
                                  std::to_string(params_.iterations) + " iterations, seed " +
-                                 std::to_string(params_.seed) + backendNote(a)
+                                 std::to_string(params_.seed) + backendNote_
                            : problems});
   }
 
-  /// Replay computes on the CPU; a run recorded on another backend agrees only within that
-  /// backend's rounding, which `--tolerance` allows for.
-  [[nodiscard]] static std::string backendNote(const Action& a) {
+  /// The backend a run replays on (ReplayOptions::backend); `why` says why a recorded GPU run
+  /// computes on the CPU here.
+  [[nodiscard]] std::string backendFor(const Action& a, std::string& why) const {
+    if (options_.backend != "recorded") return options_.backend;
     const std::string recorded = argument(a, "backend");
-    if (recorded.empty()) return {};  // recorded before sessions named it (2026-12-06)
-    if (recorded == "cpu") return ", on the cpu backend";
-    return "; recorded on the " + recorded +
-           " backend, replayed on cpu: checkpoints agree only within rounding (--tolerance)";
+    if (recorded.empty() || recorded == "cpu") return "cpu";  // sessions before 2026-12-06: cpu
+    const BackendChoice choice = resolveBackend("auto", detectDevices());
+    why = choice.note;
+    return choice.backend;
+  }
+
+  /// Backends round differently: a run replayed on another one than it was recorded on agrees
+  /// only within that rounding, which `--tolerance` allows for.
+  [[nodiscard]] static std::string backendNote(const std::string& recorded, const std::string& used,
+                                               const std::string& why) {
+    if (recorded.empty() || recorded == used) return ", on the " + used + " backend";
+    return "; recorded on the " + recorded + " backend, replayed on " + used +
+           (why.empty() ? "" : " (" + why + ")") +
+           ": checkpoints agree only within rounding (--tolerance)";
   }
 
   void stepCommand(const Action& a) {
@@ -428,7 +444,7 @@ class Replayer {
         return emit({a.line, a.offset_s, describe(a), Verdict::Skipped, "no scan is open"});
       startRun(a);
       state_ = State::Paused;
-      note = backendNote(a);
+      note = backendNote_;
     }
     recon_->step(1);
     keepResult();
@@ -547,6 +563,8 @@ class Replayer {
   ReconParams runParams_;  // what the live run was last asked to use
   SerialCommunicator comm_;
   std::unique_ptr<Backend> backend_;
+  std::string runBackend_;                  // what the current run computes on
+  std::string backendNote_;                 // how that compares with the recording, for the report
   std::unique_ptr<Reconstructor> recon_;    // declared after what it refers to
   std::shared_ptr<Reconstruction> result_;  // when the run last returned control
   int runNumber_ = 0;

@@ -2,8 +2,9 @@
 // Headless replay of a session (docs/SESSIONS.md): re-executes the recorded actions on a
 // Reconstructor in this thread, the way the workbench did, with each asynchronous action
 // (pause, step, stop, a parameter change during a run) applied at the iteration at which it
-// took effect in the recording. The CPU backend is bit-deterministic for a given parameter
-// sequence, so metric checkpoints agree to rounding and saved results hash the same.
+// took effect in the recording. Each backend is bit-deterministic for a given parameter
+// sequence (the CUDA one on the same device model), so a run replayed on the backend it was
+// recorded on agrees to rounding and its saved results hash the same.
 #include <functional>
 #include <map>
 #include <string>
@@ -23,6 +24,9 @@ struct ReplayOptions {
   /// Where saves write their result (the recorded file name); "" writes nothing, only hashes.
   std::string outputDirectory;
   int threads = 0;  ///< CPU threads (0: all cores); results do not depend on it
+  /// Where runs compute: "recorded" (each run on the backend its session line names, when this
+  /// machine has it, else the CPU, said in the report), "cpu" or "cuda" (every run there).
+  std::string backend = "recorded";
 };
 
 /// One line of the report.

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "backend/Devices.hpp"
 #include "io/Formats.hpp"
 #include "session/Replayer.hpp"
 #include "session/Session.hpp"
@@ -127,24 +128,44 @@ TEST_F(SessionReplay, AMovedParameterChangeIsReportedWhereResultsDiffer) {
 
 TEST_F(SessionReplay, ARunRecordedOnTheGpuIsReplayedOnTheCpuAndSaysSo) {
   std::string text = readText(session_);
-  const std::string cpu = R"("command":"run","arguments":{"backend":"cpu"})";
-  const auto pos = text.find(cpu);
+  const std::string onCpu = R"("command":"run","arguments":{"backend":"cpu"})";
+  const auto pos = text.find(onCpu);
   ASSERT_NE(pos, std::string::npos) << text;
-  text.replace(pos, cpu.size(), R"("command":"run","arguments":{"backend":"cuda"})");
+  text.replace(pos, onCpu.size(), R"("command":"run","arguments":{"backend":"cuda"})");
   const std::string gpu = fs::absolute("gpu.ptyx-session").string();
   writeText(gpu, text);
 
-  const auto o = runPtyx("replay " + gpu);
-  EXPECT_EQ(o.code, 0) << o.out << o.err;  // these bits came from the CPU after all
-  EXPECT_NE(o.out.find("recorded on the cuda backend, replayed on cpu: checkpoints agree only "
-                       "within rounding (--tolerance)"),
+  const ptyx::DeviceStatus devices = ptyx::detectDevices();
+  if (!devices.usable) {  // by default each run on its recorded backend, where there is one
+    const auto o = runPtyx("replay " + gpu);
+    EXPECT_EQ(o.code, 0) << o.out << o.err;  // these bits came from the CPU after all
+    EXPECT_NE(o.out.find("recorded on the cuda backend, replayed on cpu (no usable CUDA device (" +
+                         devices.reason +
+                         ")): checkpoints agree only within rounding "
+                         "(--tolerance)"),
+              std::string::npos)
+        << o.out;
+
+    const auto cuda = runPtyx("replay --backend cuda " + session_);
+    EXPECT_EQ(cuda.code, 2) << cuda.out << cuda.err;
+    EXPECT_NE(cuda.err.find("backend: cuda: not available: no usable CUDA device"),
+              std::string::npos)
+        << cuda.err;
+  }
+  const auto cpu = runPtyx("replay --backend cpu " + gpu);
+  EXPECT_EQ(cpu.code, 0) << cpu.out << cpu.err;
+  EXPECT_NE(cpu.out.find("recorded on the cuda backend, replayed on cpu: checkpoints agree only "
+                         "within rounding (--tolerance)"),
             std::string::npos)
-      << o.out;
+      << cpu.out;
+
   const auto same = runPtyx("replay " + session_);
   EXPECT_NE(same.out.find("run 1 started, 60 iterations, seed 0, on the cpu backend"),
             std::string::npos)
       << same.out;
-  EXPECT_EQ(same.out.find("replayed on cpu"), std::string::npos) << same.out;
+  EXPECT_EQ(same.out.find("replayed on"), std::string::npos) << same.out;
+  const auto bad = runPtyx("replay --backend gpu " + session_);
+  EXPECT_EQ(bad.code, 2) << bad.out << bad.err;
 }
 
 TEST_F(SessionReplay, ReplayStartsFromTheFormTheRecordingStartedWith) {
