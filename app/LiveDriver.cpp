@@ -138,8 +138,10 @@ int runLive(MainWindow& window, const LiveOptions& options) {
     exitCode = 1;
     QApplication::exit(1);
   };
-  // A scripted run (benchmark, screenshot) leaves the user's session history alone.
+  // A scripted run (benchmark, screenshot) leaves the user's session history alone, and says
+  // what went wrong on stderr rather than in a box nobody is there to close.
   window.sessionRecorder()->setRecording(false);
+  window.setQuietErrors(true);
   window.resize(options.width, options.height);
   window.show();
 
@@ -164,6 +166,9 @@ int runLive(MainWindow& window, const LiveOptions& options) {
   QObject::connect(&workbench, &Workbench::runFailed, &window, [&fail](const QString& message) {
     fail(QStringLiteral("run failed: ") + message);
   });
+  QString refusal;  // why the last command was refused (a run: the checks, memory, backend)
+  QObject::connect(&window.bus(), &CommandBus::commandRejected, &window,
+                   [&refusal](const QString&, const QString& why) { refusal = why; });
   QObject::connect(&workbench, &Workbench::scanLoaded, &window, [&](const QString&) {
     CommandBus& bus = window.bus();
     // A screenshot is taken mid-run: the run is longer than the iterations before the shot.
@@ -175,6 +180,8 @@ int runLive(MainWindow& window, const LiveOptions& options) {
       if (eq <= 0 || !bus.setParameter(s.left(eq), s.mid(eq + 1)))
         return fail(QStringLiteral("parameter setting refused: ") + s);
     }
+    if (!options.backend.isEmpty() && !bus.setBackend(options.backend))
+      return fail(QStringLiteral("unknown backend: ") + options.backend);
     if (options.localRanks > 0) {
       probe.start(options.tickMilliseconds);
       // Run ▸ Run locally with N ranks, submitted as the dialog's Submit button would.
@@ -194,7 +201,7 @@ int runLive(MainWindow& window, const LiveOptions& options) {
       probe.start(options.tickMilliseconds);
       frames.setOn(true);
       repaints.setOn(true);
-      if (!window.bus().run()) fail(QStringLiteral("the run did not start (see the checks panel)"));
+      if (!window.bus().run()) fail(QStringLiteral("the run did not start: ") + refusal);
     });
   });
   QObject::connect(&workbench, &Workbench::iterated, &window, [&](const IterationMetrics& m) {
@@ -252,6 +259,9 @@ int runLive(MainWindow& window, const LiveOptions& options) {
     std::printf("iterations: %d in %.2f s (%.2f it/s); the first done %.0f ms after Run\n",
                 iterations, runSeconds, iterations / std::max(runSeconds, 1e-9),
                 firstIterationSeconds * 1e3);
+    const QString note = workbench.runBackendNote();
+    std::printf("computed on: %s%s\n", qPrintable(workbench.runBackend()),
+                note.isEmpty() ? "" : qPrintable(QStringLiteral(" (%1)").arg(note)));
     // What the user sees: frames the object view drew, not snapshots handed to it (a view still
     // waiting for its frame when the next snapshot arrives draws both as one).
     const int updates = frames.count(QStringLiteral("objectAmplitudeView"));

@@ -15,6 +15,7 @@ struct LiveOptions {
   bool bench = false;    ///< print event-loop gap and view-update figures at the end
   QStringList settings;  ///< NAME=VALUE parameter settings applied before running
   int localRanks = 0;    ///< > 0: submit to the local agent with this many ranks (issue 6)
+  QString backend;       ///< auto, cpu or cuda for this run; empty: Run ▸ Compute backend's
   /// The gap probe's timer interval: the resolution of the gap figures. Each tick wakes the GUI
   /// thread; whether that slows a 2-core machine's run measurably was not settled (PERFORMANCE.md).
   int tickMilliseconds = 1;

@@ -237,7 +237,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
   connect(&workbench_, &Workbench::backendChanged, this, [this](const QString& name) {
     showSummary();  // the memory estimate is for the RAM or the GPU
     for (QAction* a : backendGroup_->actions()) a->setChecked(a->data().toString() == name);
-    QSettings().setValue(QStringLiteral("run/backend"), name);
   });
   connect(&workbench_, &Workbench::runFailed, this,
           [this](const QString& message) { showError(tr("The reconstruction failed"), message); });
@@ -423,8 +422,10 @@ void MainWindow::buildBackendMenu(QMenu* menu) {
     a->setChecked(workbench_.backend() == QLatin1String(name));
     backendGroup_->addAction(a);
   }
+  // The user's choice is remembered; one made by a replayed session or a script is not.
   connect(backendGroup_, &QActionGroup::triggered, this, [this](QAction* a) {
-    if (!bus_.setBackend(a->data().toString())) a->setChecked(false);
+    if (bus_.setBackend(a->data().toString()))
+      QSettings().setValue(QStringLiteral("run/backend"), a->data().toString());
   });
   // Asked when the menu opens, not at start-up: the CUDA runtime takes a moment to load.
   connect(menu, &QMenu::aboutToShow, this, [this] {

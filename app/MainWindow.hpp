@@ -71,6 +71,8 @@ class MainWindow : public QMainWindow {
   [[nodiscard]] QStringList recentFiles() const;
   /// Records this launch's session (on by default; Session menu).
   [[nodiscard]] SessionRecorder* sessionRecorder() const { return recorder_; }
+  /// Errors go to the status bar only, never a modal box (scripted runs, tests).
+  void setQuietErrors(bool quiet) { quietErrors_ = quiet; }
   /// Session ▸ Open session: shows the timeline dock with `path` loaded, ready to replay;
   /// false and a message when the file cannot be read.
   bool openSession(const QString& path);

@@ -50,7 +50,10 @@ int main(int argc, char** argv) {
                           QStringLiteral("ms"), QStringLiteral("1"));
   QCommandLineOption local(QStringLiteral("run-locally"), QStringLiteral("submit to a local agent"),
                            QStringLiteral("ranks"), QStringLiteral("0"));
-  for (QCommandLineOption* o : {&screenshot, &bench, &iterations, &set, &size, &tick, &local}) {
+  QCommandLineOption backend(QStringLiteral("backend"), QStringLiteral("auto, cpu or cuda"),
+                             QStringLiteral("name"));
+  for (QCommandLineOption* o :
+       {&screenshot, &bench, &iterations, &set, &size, &tick, &local, &backend}) {
     o->setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOption(*o);
   }
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
     live.bench = parser.isSet(bench);
     live.settings = parser.values(set);
     live.localRanks = parser.value(local).toInt();
+    live.backend = parser.value(backend);
     live.tickMilliseconds = parser.value(tick).toInt();
     const QStringList wh = parser.value(size).split(QLatin1Char('x'));
     if (wh.size() == 2) {

@@ -397,7 +397,10 @@ void MainWindowTest::choosesWhereRunsCompute() {
     bus.stop();
     QTRY_COMPARE_WITH_TIMEOUT(wb.state(), State::Finished, 10000);
   }
-  QVERIFY(bus.setBackend(QStringLiteral("auto")));
+  QVERIFY(bus.setBackend(QStringLiteral("auto")));  // as a script or a replayed session would
+  QVERIFY(action("actionBackend_auto")->isChecked());
+  QCOMPARE(QSettings().value(QStringLiteral("run/backend")).toString(), QStringLiteral("cpu"));
+  action("actionBackend_auto")->trigger();  // the user's own choice is what is remembered
   QCOMPARE(QSettings().value(QStringLiteral("run/backend")).toString(), QStringLiteral("auto"));
 }
 
