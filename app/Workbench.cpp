@@ -223,7 +223,13 @@ bool Workbench::checkRunMemory(QString* why) const {
   // Refused before anything is allocated, rather than failing (or swapping) part-way in.
   const bool gpu = runBackend_ == QLatin1String("cuda");
   const MemoryCase c = memoryCase(gpu ? MemoryTarget::CudaDevice : MemoryTarget::CpuRam);
-  const std::size_t capacity = capacityPerRank(c.target, gpu ? 0 : CpuBackend::preparedBytes());
+  std::size_t capacity = 0;
+  try {
+    capacity = capacityPerRank(c.target, gpu ? 0 : CpuBackend::preparedBytes());
+  } catch (const std::exception& e) {  // PTYX_DEVICE names no device of this machine
+    if (why) *why = QString::fromStdString(e.what());
+    return false;
+  }
   if (capacity == 0) return true;  // unknown: nothing to check against
   const PlanVerdict verdict = checkPlan(c, 1, capacity);
   if (verdict.fits) return true;
