@@ -223,16 +223,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
     }
     updateActions();
   });
+  // Where the run computes, in the status bar; why Auto chose the CPU only in its tooltip (on a
+  // machine without a GPU that is no news worth a message).
   connect(&workbench_, &Workbench::runStarted, this, [this] {
     const QString on = workbench_.runBackend();
     backendLabel_->setText(on.toUpper());
     const QString note = workbench_.runBackendNote();
     backendLabel_->setToolTip(note.isEmpty() ? tr("This run computes on the %1 backend.").arg(on)
                                              : tr("This run computes on the CPU: %1.").arg(note));
-    if (!note.isEmpty() && !fallbackSaid_) {  // once per launch: the tooltip keeps saying it
-      fallbackSaid_ = true;
-      statusBar()->showMessage(tr("Computing on the CPU: %1").arg(note), 8000);
-    }
   });
   connect(&workbench_, &Workbench::backendChanged, this, [this](const QString& name) {
     showSummary();  // the memory estimate is for the RAM or the GPU

@@ -129,7 +129,6 @@ class MainWindow : public QMainWindow {
   QLabel* etaLabel_ = nullptr;
   QLabel* backendLabel_ = nullptr;  // what the current or last run computes on
   QActionGroup* backendGroup_ = nullptr;
-  bool fallbackSaid_ = false;  // Auto's fallback to the CPU was shown in the status bar
   QMenu* recentMenu_ = nullptr;
 
   QAction* openAction_ = nullptr;
