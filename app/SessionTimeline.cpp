@@ -116,14 +116,7 @@ SessionTimeline::SessionTimeline(CommandBus& bus, QWidget* parent) : QWidget(par
     ++run_;
     metrics_.clear();
     // Before the first iteration is queued: the run stops exactly where the recording acted.
-    int hold = -1;
-    for (std::size_t i = next_; i < entries_.size(); ++i) {
-      if (const auto* a = std::get_if<session::Action>(&entries_[i]); a && anchored(*a)) {
-        hold = a->effectIteration;
-        break;
-      }
-    }
-    bus_.workbench().holdAt(hold);
+    bus_.workbench().holdAt(nextAnchor(next_));
   });
   auto loaded = [this] {
     if (wait_ != Wait::ScanLoaded) return;
@@ -303,6 +296,14 @@ QString SessionTimeline::resolveInput(const session::FileRef& ref, QString* prob
   return path;
 }
 
+int SessionTimeline::nextAnchor(std::size_t from) const {
+  for (std::size_t i = from; i < entries_.size(); ++i) {
+    if (const auto* a = std::get_if<session::Action>(&entries_[i]); a && anchored(*a))
+      return a->effectIteration;
+  }
+  return -1;
+}
+
 void SessionTimeline::advance() {
   Workbench& wb = bus_.workbench();
   while (playing_ && wait_ == Wait::Nothing && next_ < entries_.size()) {
@@ -323,8 +324,23 @@ void SessionTimeline::advance() {
         // The run holds at the recorded iteration (set when it started or was released).
         wb.holdAt(a->effectIteration);
         wait_ = Wait::RunHeld;
+        waitTarget_ = a->effectIteration;
         waitingEntry_ = i;
         return;
+      }
+      if (a->effect == session::Action::Effect::None && isParameterEdit(a->command) &&
+          wb.state() == Workbench::State::Running) {
+        // An edit that never reached the recorded run: the run stopped or ended before its next
+        // iteration took it. Here the run may be far behind the recording's, so the edit waits
+        // until the run stands where the recording's next action found it (or has ended).
+        const int hold = nextAnchor(i + 1);
+        if (hold < 0 || wb.iteration() < hold) {
+          if (hold >= 0) wb.holdAt(hold);
+          wait_ = hold >= 0 ? Wait::RunHeld : Wait::RunReturned;
+          waitTarget_ = hold >= 0 ? hold : std::numeric_limits<int>::max();
+          waitingEntry_ = i;
+          return;
+        }
       }
       ++next_;
       execute(*a);
@@ -423,14 +439,7 @@ void SessionTimeline::execute(const session::Action& a) {
   if (command == QLatin1String("resume") ||
       (command == QLatin1String("run") && wb.state() == Workbench::State::Paused)) {
     // The run is idle: its next hold is set before it is woken.
-    int hold = -1;
-    for (std::size_t i = next_; i < entries_.size(); ++i) {
-      if (const auto* n = std::get_if<session::Action>(&entries_[i]); n && anchored(*n)) {
-        hold = n->effectIteration;
-        break;
-      }
-    }
-    wb.holdAt(hold);
+    wb.holdAt(nextAnchor(next_));
   }
   if (!bus_.execute(command, args)) {
     note(entry, tr("not re-executed (refused or unknown)"));
@@ -470,13 +479,7 @@ void SessionTimeline::afterHold() {
     if (!bus_.execute(QString::fromStdString(n->command), arguments(*n)))
       note(next_ - 1, tr("not re-executed (refused or unknown)"));
   }
-  int hold = -1;
-  for (std::size_t i = next_; i < entries_.size(); ++i) {
-    if (const auto* n = std::get_if<session::Action>(&entries_[i]); n && anchored(*n)) {
-      hold = n->effectIteration;
-      break;
-    }
-  }
+  const int hold = nextAnchor(next_);
   if (hold == wb.iteration()) return;  // the next action lands at this same iteration
   wb.releaseHold(hold);
 }
@@ -521,14 +524,14 @@ void SessionTimeline::onRunReturned(RunEnd end, int iteration) {
   }
   compareCheckpoints();
   if (wait_ == Wait::RunHeld) {
-    const auto& a = std::get<session::Action>(entries_[waitingEntry_]);
-    if (end == RunEnd::Paused && iteration < a.effectIteration) {
+    if (end == RunEnd::Paused && iteration < waitTarget_) {
       // A late second return from an earlier hold (a release can queue one behind a loop that
       // was still running): make sure the run goes on to this hold.
-      bus_.workbench().releaseHold(a.effectIteration);
+      bus_.workbench().releaseHold(waitTarget_);
       return;
     }
-    if (end != RunEnd::Paused || iteration != a.effectIteration) {
+    const auto& a = std::get<session::Action>(entries_[waitingEntry_]);
+    if (anchored(a) && (end != RunEnd::Paused || iteration != a.effectIteration)) {
       // The run ended before the recorded iteration: the action lands where it can.
       mark(waitingEntry_, false,
            tr("the run returned at iteration %1, recorded %2")

@@ -63,6 +63,8 @@ class SessionTimeline : public QWidget {
   /// they cannot be read or set.
   bool applyStartingParameters();
   void advance();
+  /// The iteration at which the first anchored action from entry `from` on took effect; -1: none.
+  [[nodiscard]] int nextAnchor(std::size_t from) const;
   void execute(const session::Action& action);
   void afterHold();
   void mark(std::size_t entry, bool ok, const QString& text);
@@ -91,7 +93,7 @@ class SessionTimeline : public QWidget {
   double clockOffset_s_ = 0.0;  // recorded offset at which the clock was (re)started
   Wait wait_ = Wait::Nothing;
   std::size_t waitingEntry_ = 0;
-  int waitTarget_ = 0;  // Wait::RunReturned: a Paused return counts from this iteration on
+  int waitTarget_ = 0;  // RunReturned: a Paused return counts from here on; RunHeld: the hold
   int run_ = 0;         // runs started by the replay
   std::map<int, IterationMetrics> metrics_;      // this run's iterations seen
   std::vector<std::size_t> pendingCheckpoints_;  // entries not yet reached
