@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "backend/Devices.hpp"
 #include "io/Formats.hpp"
 #include "params/ParameterSchema.hpp"
 
@@ -113,8 +114,7 @@ bool CommandBus::applyPreset(const QString& algorithm) {
 
 bool CommandBus::setBackend(const QString& name) {
   const QString command = QStringLiteral("set_backend");
-  if (name != QLatin1String("auto") && name != QLatin1String("cpu") &&
-      name != QLatin1String("cuda")) {
+  if (!isBackendName(name.toStdString())) {
     emit commandRejected(command,
                          tr("Unknown compute backend \"%1\" (auto, cpu or cuda).").arg(name));
     return false;

@@ -180,8 +180,7 @@ int runLive(MainWindow& window, const LiveOptions& options) {
       if (eq <= 0 || !bus.setParameter(s.left(eq), s.mid(eq + 1)))
         return fail(QStringLiteral("parameter setting refused: ") + s);
     }
-    if (!options.backend.isEmpty() && !bus.setBackend(options.backend))
-      return fail(QStringLiteral("unknown backend: ") + options.backend);
+    if (!options.backend.isEmpty() && !bus.setBackend(options.backend)) return fail(refusal);
     if (options.localRanks > 0) {
       probe.start(options.tickMilliseconds);
       // Run ▸ Run locally with N ranks, submitted as the dialog's Submit button would.

@@ -134,8 +134,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), bus_(workbench_) 
   // Where runs compute is remembered between launches (a setting, not a recorded action; each
   // run's action records what it ran on).
   const QString backend = QSettings().value(QStringLiteral("run/backend")).toString();
-  if (backend == QLatin1String("cpu") || backend == QLatin1String("cuda"))
-    workbench_.setBackend(backend);
+  if (isBackendName(backend.toStdString())) workbench_.setBackend(backend);
 
   // Before anything can issue a command: the session starts with the first one.
   recorder_ = new SessionRecorder(bus_, workbench_, this);

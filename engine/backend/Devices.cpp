@@ -50,15 +50,19 @@ std::size_t chosenDeviceFreeBytes() {
 #endif
 }
 
+bool isBackendName(const std::string& name) {
+  return name == "auto" || name == "cpu" || name == "cuda";
+}
+
 BackendChoice resolveBackend(const std::string& requested, const DeviceStatus& devices) {
-  if (requested == "cpu") return {"cpu", {}};
-  if (requested == "cuda" || requested == "auto") {
-    if (devices.usable) return {"cuda", {}};
-    const std::string why = "no usable CUDA device (" + devices.reason + ")";
-    if (requested == "cuda") throw InputError("backend", requested, "not available: " + why);
-    return {"cpu", why};
+  if (!isBackendName(requested)) {
+    throw InputError("backend", requested, "unknown backend (available: auto, cpu, cuda)");
   }
-  throw InputError("backend", requested, "unknown backend (available: auto, cpu, cuda)");
+  if (requested == "cpu") return {"cpu", {}};
+  if (devices.usable) return {"cuda", {}};
+  const std::string why = "no usable CUDA device (" + devices.reason + ")";
+  if (requested == "cuda") throw InputError("backend", requested, "not available: " + why);
+  return {"cpu", why};
 }
 
 namespace {

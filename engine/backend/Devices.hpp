@@ -38,6 +38,9 @@ struct DeviceStatus {
 /// with a context on that device alone; 0 when no device is usable.
 [[nodiscard]] std::size_t chosenDeviceFreeBytes();
 
+/// "auto", "cpu" or "cuda": the names a user may choose a backend by.
+[[nodiscard]] bool isBackendName(const std::string& name);
+
 /// What a backend name means with these devices: `cpu`, or `cuda` with a usable device, or
 /// `auto` (cuda when a device is usable, else cpu, and `note` says why). Throws InputError for
 /// `cuda` without a usable device (naming the reason) and for an unknown name. The workbench

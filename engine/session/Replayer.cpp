@@ -192,10 +192,9 @@ class Replayer {
     endRun();
     ++runNumber_;
     std::string why;
-    runBackend_ = backendFor(a, why);
-    backendNote_ = backendNote(argument(a, "backend"), runBackend_, why);
-    backend_ =
-        makeBackend(runBackend_, {options_.threads > 0 ? options_.threads : params_.threads});
+    const std::string used = backendFor(a, why);
+    backendNote_ = backendNote(argument(a, "backend"), used, why);
+    backend_ = makeBackend(used, {options_.threads > 0 ? options_.threads : params_.threads});
     recon_ = std::make_unique<Reconstructor>(*scan_, params_, *backend_, comm_);
     runParams_ = params_;
     result_.reset();
@@ -563,7 +562,6 @@ class Replayer {
   ReconParams runParams_;  // what the live run was last asked to use
   SerialCommunicator comm_;
   std::unique_ptr<Backend> backend_;
-  std::string runBackend_;                  // what the current run computes on
   std::string backendNote_;                 // how that compares with the recording, for the report
   std::unique_ptr<Reconstructor> recon_;    // declared after what it refers to
   std::shared_ptr<Reconstruction> result_;  // when the run last returned control

@@ -25,7 +25,7 @@ head -c 8 shot.png | od -An -c | grep -q 'P   N   G' || fail "shot.png is not a 
 "$gui" --bench-live --run 8 --backend gpu scan.cxi > bad.out 2> bad.err
 rc=$?
 [ "$rc" -eq 1 ] || fail "an unknown backend exited $rc"
-grep -q 'unknown backend: gpu' bad.err || fail "an unknown backend is not named: $(cat bad.err)"
+grep -q 'Unknown compute backend "gpu"' bad.err || fail "an unknown backend is not named: $(cat bad.err)"
 
 if "$ptyx" devices | grep -q '^device 0'; then
   echo "a GPU is present: the refusal of --backend cuda without one is not checked here"
